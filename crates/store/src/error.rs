@@ -1,0 +1,24 @@
+//! The store's one error type.
+
+/// What can go wrong below the store boundary. Messages are for logs; callers map variants, not text.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+    #[error("migrate database: {0}")]
+    Migration(String),
+    #[error("the database writer has stopped")]
+    WriterGone,
+    #[error("database: {0}")]
+    Database(String),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(error: rusqlite::Error) -> Self {
+        StoreError::Database(error.to_string())
+    }
+}

@@ -1,0 +1,241 @@
+//! All of sobatch's SQL: the [`Store`] trait that is the only door to the database, its backends,
+//! and their migrations. Nothing above this crate writes a query; nothing in it knows of HTTP.
+//!
+//! Time always comes from the caller (`now` parameters), so tests control the clock.
+
+mod error;
+mod sqlite;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sobatch_core::{
+    Associate, AssociateId, Role, StateSelector, Task, TaskId, TaskStart, TaskState, TaskUpdate,
+    Timestamp, Visibility,
+};
+
+pub use error::StoreError;
+pub use sqlite::SqliteStore;
+
+/// SuperOffice's table numbers, used in universal relations (DetailsTable, ownerTable).
+pub mod table {
+    pub const BINARY_OBJECT: i16 = 205;
+    pub const BINARY_OBJECT_LINK: i16 = 206;
+    pub const BATCH_TASK: i16 = 243;
+    pub const BATCH_TASK_DEFINITION: i16 = 244;
+    /// `binaryobjectlink.linkType` for information related to a batch task.
+    pub const LINK_TYPE_BATCH_TASK: i16 = 6;
+}
+
+/// Which owners a list includes (spec §1.6); the fields are a union.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OwnerFilter {
+    /// Tasks of associate 0.
+    pub system: bool,
+    /// Tasks of every associate other than 0.
+    pub all_users: bool,
+    /// Tasks of these associates.
+    pub users: Vec<AssociateId>,
+}
+
+impl From<Visibility> for OwnerFilter {
+    fn from(visibility: Visibility) -> Self {
+        OwnerFilter {
+            system: matches!(visibility, Visibility::SystemOnly | Visibility::Both),
+            all_users: matches!(visibility, Visibility::UserOnly | Visibility::Both),
+            users: Vec::new(),
+        }
+    }
+}
+
+/// A list query. Results are ordered by id ascending.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskFilter {
+    pub owners: OwnerFilter,
+    pub state: StateSelector,
+    /// Exact definition name, compared case-insensitively; `None` means every name.
+    pub name: Option<String>,
+}
+
+/// Who holds a claimed task. Every write an executor makes names its lease; a write whose lease no
+/// longer matches the row changes nothing (fencing).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    pub owner: String,
+    pub token: i64,
+    pub expires: Timestamp,
+}
+
+#[derive(Debug, Clone)]
+pub struct TaskClaimParams {
+    /// Definition names (case-insensitive) that this worker can run.
+    pub names: Vec<String>,
+    pub owner: String,
+    pub limit: usize,
+    pub now: Timestamp,
+    pub lease_for: Duration,
+}
+
+/// Progress a running task reports with its heartbeat; `None` members leave the column alone.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TaskProgress {
+    pub percent: Option<i16>,
+    pub description: Option<String>,
+}
+
+/// What the heartbeat learnt about its lease.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeaseCheck {
+    Held { stop_requested: bool },
+    Lost,
+}
+
+/// A task's final values as its executor reports them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskFinish {
+    /// Succeeded, SucceededManualCleanup or Failed.
+    pub state: TaskState,
+    pub result: Option<String>,
+    /// `None` leaves Response as it is.
+    pub response: Option<String>,
+    pub progress_percent: Option<i16>,
+    pub progress_description: Option<String>,
+    pub file_name: Option<String>,
+}
+
+/// What a Stop did (spec §1.7).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StopOutcome {
+    NotFound,
+    /// CannotCancel, or already finished: nothing changed.
+    Refused,
+    /// The task had not started; it is now Failed with the given Result.
+    Failed,
+    /// The task is Started; `stop_requested` is now set, and whoever holds the lease must stop it.
+    Requested { lease_owner: Option<String> },
+}
+
+/// A task returned to `New` or failed by the rescuer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rescued {
+    pub id: TaskId,
+    pub state: TaskState,
+}
+
+/// The one door to the database. Methods are entity-verb-qualifier; each is one transaction.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// The serial of this database (`dbTag`), fixed when it was created.
+    fn database_serial(&self) -> &str;
+
+    /// Adds an associate; [`StoreError::Conflict`] if the name (case-insensitive) is taken.
+    async fn associate_insert(
+        &self,
+        name: &str,
+        role: Role,
+        password_hash: &str,
+        now: Timestamp,
+    ) -> Result<AssociateId, StoreError>;
+    async fn associate_get_by_name(&self, name: &str) -> Result<Option<Associate>, StoreError>;
+    async fn associate_count(&self) -> Result<i64, StoreError>;
+
+    /// Creates a task (and its definition lazily, its parameter blob and link) in state `New`.
+    /// When it returns, the row is durable.
+    async fn task_insert(&self, start: TaskStart, now: Timestamp) -> Result<TaskId, StoreError>;
+    async fn task_get(&self, id: TaskId) -> Result<Option<Task>, StoreError>;
+    async fn task_list(&self, filter: &TaskFilter) -> Result<Vec<Task>, StoreError>;
+    /// Writes the members `update` names, bumps `updated`/`updatedCount`, and returns the task as it
+    /// now is; `None` if there is no such task.
+    async fn task_update(
+        &self,
+        id: TaskId,
+        update: TaskUpdate,
+        by: AssociateId,
+        now: Timestamp,
+    ) -> Result<Option<Task>, StoreError>;
+    /// Applies Stop atomically: decides by state and cancellation behaviour, fails a task that has
+    /// not started (with `result`), or flags a started one.
+    async fn task_stop(
+        &self,
+        id: TaskId,
+        result: &str,
+        now: Timestamp,
+    ) -> Result<StopOutcome, StoreError>;
+    /// Deletes tasks with their parameter blobs and links; unknown ids are ignored. Returns how
+    /// many tasks were deleted.
+    async fn task_delete(&self, ids: &[TaskId]) -> Result<u64, StoreError>;
+
+    /// Claims up to `limit` `New` tasks of the given names, oldest first: they become `Aquired`
+    /// under a fresh lease each.
+    async fn task_claim_available(
+        &self,
+        params: TaskClaimParams,
+    ) -> Result<Vec<(Task, Lease)>, StoreError>;
+    /// `Aquired` → `Started`: StartCount + 1, LastStarted = now, lease extended to `lease_expires`.
+    /// `None` if the lease is no longer held (or a Stop came first).
+    async fn task_mark_started(
+        &self,
+        id: TaskId,
+        lease: &Lease,
+        now: Timestamp,
+    ) -> Result<Option<Task>, StoreError>;
+    /// Extends the lease to `lease.expires`, writes progress, refreshes `updated`.
+    async fn task_heartbeat(
+        &self,
+        id: TaskId,
+        lease: &Lease,
+        progress: TaskProgress,
+        now: Timestamp,
+    ) -> Result<LeaseCheck, StoreError>;
+    /// Ends a task the lease holder ran; `false` if the lease was lost (nothing written).
+    async fn task_finish(
+        &self,
+        id: TaskId,
+        lease: &Lease,
+        finish: TaskFinish,
+        now: Timestamp,
+    ) -> Result<bool, StoreError>;
+    /// Gives a claimed or started task back (`New`, no lease) so that it runs again later, as at
+    /// shutdown. A task whose Stop was requested becomes `Failed` with `stopped_result` instead.
+    async fn task_release(
+        &self,
+        id: TaskId,
+        lease: &Lease,
+        stopped_result: &str,
+        now: Timestamp,
+    ) -> Result<bool, StoreError>;
+    /// Returns `Aquired`/`Started` tasks whose lease expired before `now` to `New`, or to `Failed`
+    /// with `stopped_result` when their Stop had been requested.
+    async fn task_rescue_expired(
+        &self,
+        stopped_result: &str,
+        now: Timestamp,
+    ) -> Result<Vec<Rescued>, StoreError>;
+}
+
+/// Opens the store a URL names, creating and migrating it as needed.
+///
+/// `sqlite://PATH` (relative to the working directory unless it starts with `/`), `sqlite:PATH`, or a
+/// bare path ending in `.db`.
+pub fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    let path = if let Some(rest) = url.strip_prefix("sqlite://") {
+        rest
+    } else if let Some(rest) = url.strip_prefix("sqlite:") {
+        rest
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Err(StoreError::Config(
+            "the PostgreSQL backend is not available in this build yet; use sqlite://PATH".into(),
+        ));
+    } else if !url.contains("://") {
+        url
+    } else {
+        return Err(StoreError::Config(format!(
+            "unsupported database URL scheme in {url:?}; expected sqlite://PATH"
+        )));
+    };
+    if path.is_empty() {
+        return Err(StoreError::Config("the database URL names no file".into()));
+    }
+    Ok(Arc::new(SqliteStore::open(std::path::Path::new(path))?))
+}
