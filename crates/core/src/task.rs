@@ -61,7 +61,9 @@ impl TaskState {
     }
 
     pub fn from_code(code: i64) -> Option<TaskState> {
-        TaskState::ALL.into_iter().find(|s| i64::from(s.code()) == code)
+        TaskState::ALL
+            .into_iter()
+            .find(|s| i64::from(s.code()) == code)
     }
 
     /// The wire name, exactly as SuperOffice emits it.
@@ -297,7 +299,10 @@ impl TaskStart {
         }
         truncate_chars(&mut self.name, NAME_MAX);
         truncate_chars(&mut self.description, TEXT_MAX);
-        for text in [&mut self.request, &mut self.response].into_iter().flatten() {
+        for text in [&mut self.request, &mut self.response]
+            .into_iter()
+            .flatten()
+        {
             truncate_chars(text, TEXT_MAX);
         }
         if let Some(file_name) = &mut self.file_name {

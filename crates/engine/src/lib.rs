@@ -1,1 +1,139 @@
-//! placeholder
+//! The sobatch engine: the operations clients ask for (start, get, list, update, stop, delete), and
+//! the machinery that runs tasks — claiming, leases and heartbeats, executors, cancellation, rescue.
+//! It knows nothing of HTTP: the server crate translates requests into calls on [`Engine`].
+
+mod clock;
+mod config;
+mod error;
+pub mod executor;
+mod operation;
+mod worker;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use sobatch_core::{AssociateId, TaskId};
+use sobatch_store::Store;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+pub use clock::{Clock, SystemClock};
+pub use config::EngineConfig;
+pub use error::EngineError;
+pub use executor::{Executor, ExecutorRegistry, TaskContext, TaskFailure, TaskOutcome};
+pub use operation::{Caller, StopReply};
+
+/// The Result written when Stop ends a task.
+pub const STOPPED_RESULT: &str = "Stopped by request";
+
+/// Why a running task's cancellation token fired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CancelReason {
+    Stop,
+    Shutdown,
+    LeaseLost,
+}
+
+/// A task this node is running: how to cancel it and how to learn that it has ended.
+struct Running {
+    token: CancellationToken,
+    reason: Arc<Mutex<Option<CancelReason>>>,
+    ended: Arc<Notify>,
+}
+
+struct Inner {
+    store: Arc<dyn Store>,
+    executors: ExecutorRegistry,
+    config: EngineConfig,
+    clock: Arc<dyn Clock>,
+    node_id: String,
+    /// Wakes the dispatcher when a task is inserted, so a new task starts without a polling delay.
+    wake: Notify,
+    running: Mutex<HashMap<TaskId, Running>>,
+    /// Fires when shutdown begins: the dispatcher stops claiming.
+    shutdown: CancellationToken,
+    tasks: TaskTracker,
+}
+
+/// A handle to the engine; cheap to clone.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+impl Engine {
+    /// Builds an engine over `store` with the given executors. Nothing runs until [`Engine::start`].
+    pub fn new(
+        store: Arc<dyn Store>,
+        executors: ExecutorRegistry,
+        config: EngineConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Engine {
+        let node_id = config
+            .node_id
+            .clone()
+            .unwrap_or_else(worker::random_node_id);
+        Engine {
+            inner: Arc::new(Inner {
+                store,
+                executors,
+                config,
+                clock,
+                node_id,
+                wake: Notify::new(),
+                running: Mutex::new(HashMap::new()),
+                shutdown: CancellationToken::new(),
+                tasks: TaskTracker::new(),
+            }),
+        }
+    }
+
+    /// Starts the dispatcher (which claims and runs tasks) and the rescuer.
+    pub fn start(&self) {
+        let inner = self.inner.clone();
+        self.inner.tasks.spawn(worker::dispatch(inner));
+        let inner = self.inner.clone();
+        self.inner.tasks.spawn(worker::rescue(inner));
+    }
+
+    pub fn node_id(&self) -> &str {
+        &self.inner.node_id
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+
+    /// Stops claiming, lets running tasks finish for up to the configured grace period, then cancels
+    /// the rest and hands them back (state `New`) so that a later start runs them again.
+    pub async fn shutdown(&self) {
+        worker::shutdown(&self.inner).await;
+    }
+
+    /// How many tasks this node is running now.
+    pub fn running_count(&self) -> usize {
+        self.inner.running.lock().map(|r| r.len()).unwrap_or(0)
+    }
+}
+
+/// The owner a start asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner {
+    /// The calling associate.
+    Caller,
+    /// A system task (AssociateId 0): admins only.
+    System,
+}
+
+impl Owner {
+    fn resolve(self, caller: &Caller) -> Result<AssociateId, EngineError> {
+        match self {
+            Owner::Caller => Ok(caller.id),
+            Owner::System if caller.is_admin => Ok(AssociateId::SYSTEM),
+            Owner::System => Err(EngineError::Forbidden(
+                "only administrators may start system tasks".into(),
+            )),
+        }
+    }
+}

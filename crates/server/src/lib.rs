@@ -1,1 +1,251 @@
-//! placeholder
+//! The sobatch HTTP application: the SuperOffice batch routes, authentication, configuration, and
+//! [`Application`], which binds a listener (port 0 in tests), starts the engine and serves until
+//! told to stop. The binary only parses flags and calls in here.
+
+pub mod auth;
+pub mod config;
+mod error;
+mod respond;
+mod route;
+mod state;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use sobatch_core::Role;
+use sobatch_engine::{Engine, Executor, ExecutorRegistry, SystemClock};
+use sobatch_store::{Store, StoreError};
+use sobatch_wire::DateStyle;
+use tokio::net::TcpListener;
+
+use tracing::{info, warn};
+
+pub use config::{Config, ConfigError};
+pub use error::ApiError;
+
+use crate::auth::Authenticator;
+use crate::state::AppState;
+
+/// Why the application could not start or run.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("open database: {0}")]
+    Store(#[from] StoreError),
+    #[error("bind {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Builds an [`Application`]; programs that embed sobatch register their own executors here.
+pub struct ApplicationBuilder {
+    config: Config,
+    executors: ExecutorRegistry,
+    admin_password: Option<String>,
+}
+
+impl ApplicationBuilder {
+    /// Registers an executor for tasks named `name` (case-insensitive), alongside the built-ins.
+    pub fn executor(mut self, name: &str, executor: impl Executor) -> Self {
+        self.executors.register(name, executor);
+        self
+    }
+
+    /// The first administrator's password, used only when the database has no associate yet.
+    /// Without it a password is generated and logged once.
+    pub fn admin_password(mut self, password: Option<String>) -> Self {
+        self.admin_password = password;
+        self
+    }
+
+    /// Opens the database, creates the first administrator if needed, starts the engine and binds
+    /// the listener.
+    pub async fn build(self) -> Result<Application, StartError> {
+        let config = self.config;
+        config.validate()?;
+        let store = open_store(&config.db).await?;
+        bootstrap_admin(store.as_ref(), self.admin_password).await?;
+        let engine = Engine::new(
+            store.clone(),
+            self.executors,
+            config.engine_config(),
+            Arc::new(SystemClock),
+        );
+        let auth =
+            Authenticator::new(store, config.auth.credential_cache).map_err(StartError::Other)?;
+        let state = AppState {
+            engine: engine.clone(),
+            auth,
+            dates: DateStyle {
+                zone: config.zone(),
+                include_offset: false,
+            },
+        };
+        let listener =
+            TcpListener::bind(&config.listen)
+                .await
+                .map_err(|source| StartError::Bind {
+                    addr: config.listen.clone(),
+                    source,
+                })?;
+        let addr = listener.local_addr().map_err(|source| StartError::Bind {
+            addr: config.listen.clone(),
+            source,
+        })?;
+        engine.start();
+        let router = route::router(state, config.http.body_limit);
+        info!("listening on http://{addr}");
+        Ok(Application {
+            listener,
+            addr,
+            router,
+            engine,
+        })
+    }
+}
+
+/// A bound, running-engine server, ready to serve.
+pub struct Application {
+    listener: TcpListener,
+    addr: SocketAddr,
+    router: axum::Router,
+    engine: Engine,
+}
+
+impl Application {
+    pub fn builder(config: Config) -> ApplicationBuilder {
+        ApplicationBuilder {
+            config,
+            executors: ExecutorRegistry::with_builtins(),
+            admin_password: None,
+        }
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Serves until `shutdown` resolves; then stops accepting connections, lets running tasks
+    /// finish within the grace period, hands the rest back, and returns.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), StartError> {
+        let router = self.router;
+        let service = tower::util::MapRequestLayer::new(route::canonicalize_path);
+        let app = tower::Layer::layer(&service, router);
+        let stop = tokio_util::sync::CancellationToken::new();
+        let stop_for_server = stop.clone();
+        let server = axum::serve(
+            self.listener,
+            axum::ServiceExt::<axum::extract::Request>::into_make_service(app),
+        )
+        .with_graceful_shutdown(async move { stop_for_server.cancelled().await });
+        let engine = self.engine;
+        let watcher = async move {
+            shutdown.await;
+            info!("shutting down");
+            stop.cancel();
+            engine.shutdown().await;
+        };
+        let (served, ()) = tokio::join!(server.into_future(), watcher);
+        served.map_err(|e| StartError::Other(format!("serve: {e}")))?;
+        info!("stopped");
+        Ok(())
+    }
+}
+
+async fn open_store(url: &str) -> Result<Arc<dyn Store>, StartError> {
+    let url = url.to_string();
+    tokio::task::spawn_blocking(move || sobatch_store::open(&url))
+        .await
+        .map_err(|e| StartError::Other(format!("open database: {e}")))?
+        .map_err(StartError::from)
+}
+
+/// On an empty database, creates the associate `admin` with the given password, or a generated one
+/// that is logged exactly once.
+async fn bootstrap_admin(store: &dyn Store, password: Option<String>) -> Result<(), StartError> {
+    if store.associate_count().await? > 0 {
+        return Ok(());
+    }
+    let (password, generated) = match password.filter(|p| !p.is_empty()) {
+        Some(password) => (password, false),
+        None => (auth::generate_password().map_err(StartError::Other)?, true),
+    };
+    let hash = hash_blocking(password.clone()).await?;
+    match store
+        .associate_insert("admin", Role::Admin, &hash, chrono::Utc::now())
+        .await
+    {
+        Ok(_) => {}
+        // Another node created it first.
+        Err(StoreError::Conflict(_)) => return Ok(()),
+        Err(error) => return Err(error.into()),
+    }
+    if generated {
+        warn!(
+            "created associate admin with generated password {password} (shown once; set SOBATCH_ADMIN_PASSWORD to choose it)"
+        );
+    } else {
+        info!("created associate admin with the password from SOBATCH_ADMIN_PASSWORD");
+    }
+    Ok(())
+}
+
+async fn hash_blocking(password: String) -> Result<String, StartError> {
+    tokio::task::spawn_blocking(move || auth::hash_password(&password))
+        .await
+        .map_err(|e| StartError::Other(format!("hash password: {e}")))?
+        .map_err(StartError::Other)
+}
+
+/// `sobatch user add`: adds an associate to the database at `db`.
+pub async fn user_add(
+    db: &str,
+    name: &str,
+    admin: bool,
+    password: &str,
+) -> Result<i32, StartError> {
+    let name = name.trim();
+    if name.is_empty() || name.contains(':') {
+        return Err(StartError::Other(
+            "a user name must be non-empty and contain no ':'".into(),
+        ));
+    }
+    if password.is_empty() {
+        return Err(StartError::Other("the password must not be empty".into()));
+    }
+    let store = open_store(db).await?;
+    let hash = hash_blocking(password.to_string()).await?;
+    let role = if admin { Role::Admin } else { Role::User };
+    match store
+        .associate_insert(name, role, &hash, chrono::Utc::now())
+        .await
+    {
+        Ok(id) => Ok(id.0),
+        Err(StoreError::Conflict(_)) => Err(StartError::Other(format!(
+            "an associate named {name:?} already exists"
+        ))),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Opens and migrates the database, for `sobatch migrate`.
+pub async fn migrate(db: &str) -> Result<(), StartError> {
+    open_store(db).await.map(|_| ())
+}

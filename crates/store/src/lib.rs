@@ -113,7 +113,9 @@ pub enum StopOutcome {
     /// The task had not started; it is now Failed with the given Result.
     Failed,
     /// The task is Started; `stop_requested` is now set, and whoever holds the lease must stop it.
-    Requested { lease_owner: Option<String> },
+    Requested {
+        lease_owner: Option<String>,
+    },
 }
 
 /// A task returned to `New` or failed by the rescuer.

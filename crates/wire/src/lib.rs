@@ -1,1 +1,18 @@
-//! placeholder
+//! The SuperOffice wire formats of sobatch: the `BatchTaskInfo` carrier as it is rendered, the
+//! case-insensitive and lazy binding of request carriers, dates as SuperOffice writes and reads them,
+//! error bodies, and a typed HTTP client for the CLI and black-box tests.
+//!
+//! Wire types are not domain types: this crate converts between the two at the edge and never
+//! reaches the store or the engine. Its types deliberately never share a name with a domain type.
+
+pub mod carrier;
+pub mod client;
+pub mod date;
+pub mod error;
+pub mod input;
+
+pub use carrier::{BatchTaskInfo, render_task, render_task_with_styles};
+pub use client::{ClientError, Method, RawResponse, WireClient};
+pub use date::{DateStyle, format_date, parse_date};
+pub use error::ErrorBody;
+pub use input::{CarrierInput, Segment, StartFields, UpdateFields, WireError, parse_int32_segment};

@@ -1,0 +1,269 @@
+//! Tests that drive the real `sobatch` binary: start-up, user management, graceful stop on SIGTERM,
+//! and durability across SIGKILL.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use sobatch_wire::WireClient;
+
+const PASSWORD: &str = "binary-test-password";
+
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+/// Starts `sobatch serve` on a free port in `dir` and waits for its "listening on" line.
+fn start_server(dir: &Path) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sobatch"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .current_dir(dir)
+        .env("SOBATCH_ADMIN_PASSWORD", PASSWORD)
+        .env("SOBATCH_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start sobatch");
+    let stderr = child.stderr.take().expect("stderr piped");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut sent = false;
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if !sent && let Some(at) = line.find("listening on http://") {
+                let addr = line[at + "listening on http://".len()..].trim().to_string();
+                let _ = tx.send(addr);
+                sent = true;
+            }
+        }
+    });
+    let addr = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the server logs its address");
+    Server { child, addr }
+}
+
+impl Server {
+    fn client(&self) -> WireClient {
+        WireClient::new(&format!("http://{}", self.addr))
+            .unwrap()
+            .with_basic_auth("admin", PASSWORD)
+    }
+
+    fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    fn terminate(mut self) -> std::process::ExitStatus {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "no exit within 30 s of SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn every_acknowledged_task_survives_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path());
+    let client = server.client();
+    let rt = runtime();
+    // Eight clients post until the server dies, keeping every id it acknowledged.
+    let posters: Vec<_> = (0..8)
+        .map(|worker| {
+            let client = client.clone();
+            rt.spawn(async move {
+                let mut acknowledged = Vec::new();
+                for i in 0..5_000 {
+                    let body = json!({
+                        "Name": "Durable",
+                        "Description": format!("client {worker} task {i}"),
+                        "ParameterObject": {"worker": worker.to_string(), "i": i.to_string()}
+                    });
+                    match client.task_start(&body).await {
+                        Ok(id) => acknowledged.push((id, worker, i)),
+                        Err(_) => break,
+                    }
+                }
+                acknowledged
+            })
+        })
+        .collect();
+    // Let them get going, then kill the server mid-stream.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        std::thread::sleep(Duration::from_millis(100));
+        let count = rt
+            .block_on(client.tasks_by_state("New"))
+            .map(|t| t.len())
+            .unwrap_or(0);
+        if count >= 400 || Instant::now() > deadline {
+            break;
+        }
+    }
+    server.kill();
+    let mut acknowledged = Vec::new();
+    for poster in posters {
+        acknowledged.extend(rt.block_on(poster).unwrap());
+    }
+    assert!(
+        acknowledged.len() >= 400,
+        "only {} acknowledged",
+        acknowledged.len()
+    );
+
+    let server = start_server(dir.path());
+    let client = server.client();
+    let stored = rt.block_on(client.tasks_by_state("All")).unwrap();
+    let stored_ids: std::collections::HashSet<i64> =
+        stored.iter().map(|t| t["Id"].as_i64().unwrap()).collect();
+    for (id, worker, i) in &acknowledged {
+        assert!(
+            stored_ids.contains(&i64::from(*id)),
+            "task {id} (client {worker}, #{i}) was acknowledged but lost"
+        );
+    }
+    // Spot-check that content survived too.
+    let (id, worker, i) = acknowledged[acknowledged.len() / 2];
+    let task = rt.block_on(client.task_get(id)).unwrap().unwrap();
+    assert_eq!(task["Description"], format!("client {worker} task {i}"));
+    assert_eq!(task["ParameterObject"]["i"], i.to_string());
+    let status = server.terminate();
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn sigterm_stops_the_server_with_exit_code_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path());
+    let client = server.client();
+    let rt = runtime();
+    let id = rt
+        .block_on(
+            client.task_start(&json!({"Name": "Sleep", "ParameterObject": {"Seconds": "0.5"}})),
+        )
+        .unwrap();
+    let status = server.terminate();
+    assert!(status.success(), "{status:?}");
+    assert!(
+        dir.path().join("sobatch.db").exists(),
+        "the default database file is in the working directory"
+    );
+    let server = start_server(dir.path());
+    let task = rt.block_on(server.client().task_get(id)).unwrap().unwrap();
+    assert_ne!(task["State"], "Aquired");
+    server.terminate();
+}
+
+#[test]
+fn user_add_reads_the_password_from_stdin_and_the_user_can_sign_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("sobatch.db").display());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sobatch"))
+        .args(["user", "add", "carol", "--password-stdin", "--db", &db])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"carol-pass\n")
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("carol"));
+
+    // Adding her again fails with a clear message.
+    let mut again = Command::new(env!("CARGO_BIN_EXE_sobatch"))
+        .args(["user", "add", "carol", "--password-stdin", "--db", &db])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    again.stdin.take().unwrap().write_all(b"x\n").unwrap();
+    let output = again.wait_with_output().unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("already exists"));
+
+    // The database already has an associate, so serve creates no admin; carol signs in.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sobatch"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--db", &db])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut addr = None;
+    for line in stderr.lines() {
+        let line = line.unwrap();
+        if let Some(at) = line.find("listening on http://") {
+            addr = Some(line[at + "listening on http://".len()..].trim().to_string());
+            break;
+        }
+    }
+    let server = Server {
+        child,
+        addr: addr.expect("listening line"),
+    };
+    let rt = runtime();
+    let carol = WireClient::new(&format!("http://{}", server.addr))
+        .unwrap()
+        .with_basic_auth("carol", "carol-pass");
+    let id = rt
+        .block_on(carol.task_start(&json!({"Name": "Echo"})))
+        .unwrap();
+    assert!(id > 0);
+    let admin = server.client();
+    assert!(
+        rt.block_on(admin.task_get(id)).is_err(),
+        "no admin was created"
+    );
+    server.terminate();
+}
+
+#[test]
+fn a_bad_configuration_is_refused_at_start_with_every_problem() {
+    let output = Command::new(env!("CARGO_BIN_EXE_sobatch"))
+        .args(["serve", "--listen", "nowhere"])
+        .env("SOBATCH_ENGINE__WORKERS", "0")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("listen"), "{stderr}");
+    assert!(stderr.contains("engine.workers"), "{stderr}");
+}

@@ -1,0 +1,36 @@
+//! The engine's settings; the server fills them from its typed configuration.
+
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// How many tasks this node runs at once.
+    pub workers: usize,
+    /// How long a claim or heartbeat holds a task; a node silent for longer loses it to the rescuer.
+    pub lease: Duration,
+    /// How often the dispatcher looks for work when nothing woke it (tasks made runnable by the
+    /// rescuer or by another writer).
+    pub poll_interval: Duration,
+    /// How long shutdown waits for running tasks before cancelling them.
+    pub shutdown_grace: Duration,
+    /// Refuse to start tasks whose name no executor runs, instead of keeping them `New`.
+    pub reject_unknown_tasks: bool,
+    /// How long Stop waits for a running task to end before answering.
+    pub stop_wait: Duration,
+    /// Fixed node id; `None` picks a random one per process.
+    pub node_id: Option<String>,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            workers: 8,
+            lease: Duration::from_secs(30),
+            poll_interval: Duration::from_secs(1),
+            shutdown_grace: Duration::from_secs(10),
+            reject_unknown_tasks: false,
+            stop_wait: Duration::from_secs(2),
+            node_id: None,
+        }
+    }
+}

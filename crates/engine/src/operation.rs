@@ -1,0 +1,142 @@
+//! The operations clients ask for, written once for every surface that exposes them (REST, Agents,
+//! CLI): start, get, list, update, stop, delete.
+
+use sobatch_core::{AssociateId, Task, TaskId, TaskStart, TaskUpdate};
+use sobatch_store::{StopOutcome, TaskFilter};
+
+use crate::{CancelReason, Engine, EngineError, Owner, STOPPED_RESULT};
+
+/// Who is asking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caller {
+    pub id: AssociateId,
+    pub is_admin: bool,
+}
+
+/// What Stop answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopReply {
+    NotFound,
+    /// `true` iff the task was (or is being) stopped.
+    Stopped(bool),
+}
+
+impl Engine {
+    /// Creates a task owned by `owner` and wakes a worker for it. The id is returned once the task
+    /// is durable.
+    pub async fn task_start(
+        &self,
+        caller: &Caller,
+        owner: Owner,
+        mut start: TaskStart,
+    ) -> Result<TaskId, EngineError> {
+        start.owner = owner.resolve(caller)?;
+        let start = start.normalize().map_err(EngineError::Invalid)?;
+        if self.inner.config.reject_unknown_tasks && !self.inner.executors.contains(&start.name) {
+            return Err(EngineError::Invalid(format!(
+                "no executor runs tasks named {:?}",
+                start.name
+            )));
+        }
+        let runnable = self.inner.executors.contains(&start.name);
+        let id = self
+            .inner
+            .store
+            .task_insert(start, self.inner.clock.now())
+            .await?;
+        if runnable {
+            self.inner.wake.notify_one();
+        }
+        Ok(id)
+    }
+
+    pub async fn task_get(&self, id: TaskId) -> Result<Option<Task>, EngineError> {
+        Ok(self.inner.store.task_get(id).await?)
+    }
+
+    pub async fn task_list(&self, filter: &TaskFilter) -> Result<Vec<Task>, EngineError> {
+        Ok(self.inner.store.task_list(filter).await?)
+    }
+
+    /// Writes the updatable members; `None` if there is no such task.
+    pub async fn task_update(
+        &self,
+        caller: &Caller,
+        id: TaskId,
+        update: TaskUpdate,
+    ) -> Result<Option<Task>, EngineError> {
+        let update = update.normalize();
+        let task = self
+            .inner
+            .store
+            .task_update(id, update, caller.id, self.inner.clock.now())
+            .await?;
+        if task
+            .as_ref()
+            .is_some_and(|t| t.state == sobatch_core::TaskState::New)
+            && task
+                .as_ref()
+                .is_some_and(|t| self.inner.executors.contains(&t.name))
+        {
+            self.inner.wake.notify_one();
+        }
+        Ok(task)
+    }
+
+    /// Stops a task as spec §1.7 says. A task running here is cancelled and, within `stop_wait`,
+    /// has ended `Failed` by the time this returns.
+    pub async fn task_stop(&self, id: TaskId) -> Result<StopReply, EngineError> {
+        let outcome = self
+            .inner
+            .store
+            .task_stop(id, STOPPED_RESULT, self.inner.clock.now())
+            .await?;
+        Ok(match outcome {
+            StopOutcome::NotFound => StopReply::NotFound,
+            StopOutcome::Refused => StopReply::Stopped(false),
+            StopOutcome::Failed => StopReply::Stopped(true),
+            StopOutcome::Requested { .. } => {
+                self.cancel_local(id, CancelReason::Stop, true).await;
+                StopReply::Stopped(true)
+            }
+        })
+    }
+
+    /// Deletes tasks; any of them running here is cancelled first.
+    pub async fn task_delete(&self, ids: &[TaskId]) -> Result<u64, EngineError> {
+        for &id in ids {
+            self.cancel_local(id, CancelReason::Stop, false).await;
+        }
+        Ok(self.inner.store.task_delete(ids).await?)
+    }
+
+    /// Cancels `id` if this node runs it, and optionally waits (bounded) until its runner has
+    /// written the outcome.
+    async fn cancel_local(&self, id: TaskId, reason: CancelReason, wait: bool) {
+        let ended = {
+            let Ok(running) = self.inner.running.lock() else {
+                return;
+            };
+            let Some(entry) = running.get(&id) else {
+                return;
+            };
+            if let Ok(mut slot) = entry.reason.lock() {
+                slot.get_or_insert(reason);
+            }
+            entry.token.cancel();
+            entry.ended.clone()
+        };
+        if wait {
+            let notified = ended.notified();
+            let still_running = self
+                .inner
+                .running
+                .lock()
+                .map(|r| r.contains_key(&id))
+                .unwrap_or(false);
+            if still_running {
+                let _ = tokio::time::timeout(self.inner.config.stop_wait, notified).await;
+            }
+        }
+    }
+}

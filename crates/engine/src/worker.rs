@@ -1,0 +1,338 @@
+//! The worker side of the engine: the dispatcher that claims `New` tasks, the runner that starts,
+//! supervises and finishes each one under its lease, the rescuer, and shutdown.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use sobatch_core::task::TEXT_MAX;
+use sobatch_core::{Task, TaskState, truncate_chars};
+use sobatch_store::{Lease, LeaseCheck, TaskClaimParams, TaskFinish, TaskProgress};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, warn};
+
+use crate::executor::ReportedProgress;
+use crate::{CancelReason, Inner, Running, STOPPED_RESULT, TaskContext, TaskFailure, TaskOutcome};
+
+/// Progress is written no more often than this, however often an executor reports it.
+const PROGRESS_MIN_INTERVAL: Duration = Duration::from_millis(100);
+/// How long shutdown waits for cancelled tasks to hand themselves back.
+const RELEASE_WAIT: Duration = Duration::from_secs(5);
+
+pub(crate) fn random_node_id() -> String {
+    let pid = std::process::id();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("node-{pid}-{nanos:08x}")
+}
+
+/// Claims tasks while there are free worker slots, and waits for a wake-up (or the poll interval)
+/// when there is nothing to claim.
+pub(crate) async fn dispatch(inner: Arc<Inner>) {
+    let slots = Arc::new(Semaphore::new(inner.config.workers.max(1)));
+    let names = inner.executors.names();
+    loop {
+        let first = tokio::select! {
+            permit = slots.clone().acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => return,
+            },
+            () = inner.shutdown.cancelled() => return,
+        };
+        let mut permits = vec![first];
+        while let Ok(permit) = slots.clone().try_acquire_owned() {
+            permits.push(permit);
+        }
+        let claimed = loop {
+            let params = TaskClaimParams {
+                names: names.clone(),
+                owner: inner.node_id.clone(),
+                limit: permits.len(),
+                now: inner.clock.now(),
+                lease_for: inner.config.lease,
+            };
+            match inner.store.task_claim_available(params).await {
+                Ok(claimed) if !claimed.is_empty() => break claimed,
+                Ok(_) => {}
+                Err(error) => warn!(%error, "claim tasks failed"),
+            }
+            tokio::select! {
+                () = inner.wake.notified() => {}
+                () = tokio::time::sleep(inner.config.poll_interval) => {}
+                () = inner.shutdown.cancelled() => {
+                    return;
+                }
+            }
+        };
+        // Slots the claim did not fill go back before the tasks start, so that their ends can
+        // free slots for the next round.
+        permits.truncate(claimed.len());
+        for ((task, lease), permit) in claimed.into_iter().zip(permits) {
+            let inner_for_task = inner.clone();
+            inner.tasks.spawn(run(inner_for_task, task, lease, permit));
+        }
+    }
+}
+
+/// Returns tasks whose lease expired to `New`, so that a crash loses nothing.
+pub(crate) async fn rescue(inner: Arc<Inner>) {
+    let every = (inner.config.lease / 2).max(Duration::from_millis(100));
+    loop {
+        match inner
+            .store
+            .task_rescue_expired(STOPPED_RESULT, inner.clock.now())
+            .await
+        {
+            Ok(rescued) if !rescued.is_empty() => {
+                info!(count = rescued.len(), "rescued tasks whose lease expired");
+                inner.wake.notify_one();
+            }
+            Ok(_) => {}
+            Err(error) => warn!(%error, "rescue expired leases failed"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(every) => {}
+            () = inner.shutdown.cancelled() => return,
+        }
+    }
+}
+
+/// Runs one claimed task to its end.
+async fn run(inner: Arc<Inner>, task: Task, mut lease: Lease, _permit: OwnedSemaphorePermit) {
+    let id = task.id;
+    let token = CancellationToken::new();
+    let reason = Arc::new(Mutex::new(None));
+    let ended = Arc::new(Notify::new());
+    if let Ok(mut running) = inner.running.lock() {
+        running.insert(
+            id,
+            Running {
+                token: token.clone(),
+                reason: reason.clone(),
+                ended: ended.clone(),
+            },
+        );
+    }
+    let finished = supervise(&inner, task, &mut lease, &token, &reason).await;
+    if let Err(error) = finished {
+        warn!(task_id = id.0, %error, "recording the end of a task failed; the rescuer will retry it");
+    }
+    if let Ok(mut running) = inner.running.lock() {
+        running.remove(&id);
+    }
+    ended.notify_waiters();
+}
+
+async fn supervise(
+    inner: &Arc<Inner>,
+    task: Task,
+    lease: &mut Lease,
+    token: &CancellationToken,
+    reason: &Arc<Mutex<Option<CancelReason>>>,
+) -> Result<(), sobatch_store::StoreError> {
+    let id = task.id;
+    let Some(executor) = inner.executors.get(&task.name) else {
+        // Claimed by name, so this only happens if the registry changed; give it back.
+        inner
+            .store
+            .task_release(id, lease, STOPPED_RESULT, inner.clock.now())
+            .await?;
+        return Ok(());
+    };
+    let now = inner.clock.now();
+    lease.expires = expiry(inner, now);
+    let Some(task) = inner.store.task_mark_started(id, lease, now).await? else {
+        debug!(task_id = id.0, "task was stopped or lost before it started");
+        return Ok(());
+    };
+    info!(task_id = id.0, task_name = %task.name, attempt = task.start_count, "task started");
+
+    let (progress_tx, mut progress_rx) = watch::channel(ReportedProgress::default());
+    progress_rx.mark_unchanged();
+    let ctx = TaskContext::new(task, progress_tx, token.clone());
+    let mut handle = tokio::spawn(async move { executor.run(ctx).await });
+
+    let heartbeat_every = (inner.config.lease / 3).max(Duration::from_millis(50));
+    let mut next_heartbeat = tokio::time::Instant::now() + heartbeat_every;
+    let mut progress_open = true;
+    let joined = loop {
+        tokio::select! {
+            joined = &mut handle => break joined,
+            changed = progress_rx.changed(), if progress_open => {
+                if changed.is_err() {
+                    progress_open = false;
+                    continue;
+                }
+                // Coalesce a burst of reports into one write.
+                tokio::time::sleep(PROGRESS_MIN_INTERVAL).await;
+                let report = progress_rx.borrow_and_update().clone();
+                let progress = TaskProgress {
+                    percent: Some(report.percent),
+                    description: report.description.map(|mut d| { truncate_chars(&mut d, TEXT_MAX); d }),
+                };
+                heartbeat(inner, id, lease, progress, token, reason).await;
+                next_heartbeat = tokio::time::Instant::now() + heartbeat_every;
+            }
+            () = tokio::time::sleep_until(next_heartbeat) => {
+                heartbeat(inner, id, lease, TaskProgress::default(), token, reason).await;
+                next_heartbeat = tokio::time::Instant::now() + heartbeat_every;
+            }
+        }
+    };
+
+    let cancel_reason = reason.lock().ok().and_then(|r| *r);
+    let now = inner.clock.now();
+    match cancel_reason {
+        Some(CancelReason::LeaseLost) => {
+            warn!(
+                task_id = id.0,
+                "lease lost while running; the outcome is not recorded"
+            );
+            return Ok(());
+        }
+        Some(CancelReason::Shutdown) => {
+            info!(task_id = id.0, "task handed back at shutdown");
+            inner
+                .store
+                .task_release(id, lease, STOPPED_RESULT, now)
+                .await?;
+            return Ok(());
+        }
+        Some(CancelReason::Stop) => {
+            info!(task_id = id.0, "task stopped");
+            let finish = failed(STOPPED_RESULT.to_string());
+            inner.store.task_finish(id, lease, finish, now).await?;
+            return Ok(());
+        }
+        None => {}
+    }
+    let last = progress_rx.borrow().clone();
+    let finish = match joined {
+        Ok(Ok(outcome)) => succeeded(outcome, last),
+        Ok(Err(TaskFailure { result })) => failed(result),
+        Err(join_error) => failed(panic_text(join_error)),
+    };
+    info!(task_id = id.0, state = %finish.state, "task ended");
+    if !inner.store.task_finish(id, lease, finish, now).await? {
+        warn!(
+            task_id = id.0,
+            "lease lost before the task ended; its outcome is not recorded"
+        );
+    }
+    Ok(())
+}
+
+/// Extends the lease and writes progress; cancels the executor if the task was stopped elsewhere
+/// or its lease is gone.
+async fn heartbeat(
+    inner: &Arc<Inner>,
+    id: sobatch_core::TaskId,
+    lease: &mut Lease,
+    progress: TaskProgress,
+    token: &CancellationToken,
+    reason: &Arc<Mutex<Option<CancelReason>>>,
+) {
+    let now = inner.clock.now();
+    let mut extended = lease.clone();
+    extended.expires = expiry(inner, now);
+    match inner
+        .store
+        .task_heartbeat(id, &extended, progress, now)
+        .await
+    {
+        Ok(LeaseCheck::Held { stop_requested }) => {
+            *lease = extended;
+            if stop_requested {
+                cancel(token, reason, CancelReason::Stop);
+            }
+        }
+        Ok(LeaseCheck::Lost) => cancel(token, reason, CancelReason::LeaseLost),
+        // A failed heartbeat is retried at the next one; the lease still has time left.
+        Err(error) => warn!(task_id = id.0, %error, "heartbeat failed"),
+    }
+}
+
+fn cancel(token: &CancellationToken, reason: &Arc<Mutex<Option<CancelReason>>>, why: CancelReason) {
+    if let Ok(mut slot) = reason.lock() {
+        slot.get_or_insert(why);
+    }
+    token.cancel();
+}
+
+fn expiry(inner: &Inner, now: sobatch_core::Timestamp) -> sobatch_core::Timestamp {
+    now + chrono::Duration::from_std(inner.config.lease).unwrap_or(chrono::Duration::seconds(30))
+}
+
+fn succeeded(outcome: TaskOutcome, last: ReportedProgress) -> TaskFinish {
+    let state = match outcome.state {
+        TaskState::SucceededManualCleanup => TaskState::SucceededManualCleanup,
+        _ => TaskState::Succeeded,
+    };
+    TaskFinish {
+        state,
+        result: outcome.result.map(cut),
+        response: outcome.response.map(cut),
+        progress_percent: Some(100.max(last.percent)),
+        progress_description: last.description.map(cut),
+        file_name: outcome.file_name,
+    }
+}
+
+fn failed(result: String) -> TaskFinish {
+    TaskFinish {
+        state: TaskState::Failed,
+        result: Some(cut(result)),
+        response: None,
+        progress_percent: None,
+        progress_description: None,
+        file_name: None,
+    }
+}
+
+fn cut(mut text: String) -> String {
+    truncate_chars(&mut text, TEXT_MAX);
+    text
+}
+
+fn panic_text(error: tokio::task::JoinError) -> String {
+    if !error.is_panic() {
+        return "the executor was cancelled".to_string();
+    }
+    let payload = error.into_panic();
+    let message = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_string());
+    format!("the executor panicked: {message}")
+}
+
+pub(crate) async fn shutdown(inner: &Arc<Inner>) {
+    inner.shutdown.cancel();
+    inner.tasks.close();
+    if tokio::time::timeout(inner.config.shutdown_grace, inner.tasks.wait())
+        .await
+        .is_ok()
+    {
+        return;
+    }
+    let left = {
+        let Ok(running) = inner.running.lock() else {
+            return;
+        };
+        for entry in running.values() {
+            if let Ok(mut slot) = entry.reason.lock() {
+                slot.get_or_insert(CancelReason::Shutdown);
+            }
+            entry.token.cancel();
+        }
+        running.len()
+    };
+    info!(
+        count = left,
+        "grace period over; handing running tasks back"
+    );
+    let _ = tokio::time::timeout(RELEASE_WAIT, inner.tasks.wait()).await;
+}

@@ -1,0 +1,240 @@
+//! The engine driven directly over a real SQLite store: leases, rescue with an injected clock,
+//! lost leases, shutdown hand-back, and the operations' rules.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sobatch_core::{AssociateId, TaskId, TaskStart, TaskState};
+use sobatch_engine::{
+    Caller, Clock, Engine, EngineConfig, EngineError, ExecutorRegistry, Owner, StopReply,
+    TaskContext, TaskFailure, TaskOutcome,
+};
+use sobatch_store::{SqliteStore, Store, TaskClaimParams};
+
+/// A clock the test moves by hand.
+struct ManualClock(Mutex<sobatch_core::Timestamp>);
+
+impl ManualClock {
+    fn new() -> Arc<Self> {
+        Arc::new(ManualClock(Mutex::new(chrono::Utc::now())))
+    }
+
+    fn advance(&self, by: Duration) {
+        let mut now = self.0.lock().unwrap();
+        *now += chrono::Duration::from_std(by).unwrap();
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> sobatch_core::Timestamp {
+        *self.0.lock().unwrap()
+    }
+}
+
+struct Block;
+
+#[async_trait]
+impl sobatch_engine::Executor for Block {
+    async fn run(&self, ctx: TaskContext) -> Result<TaskOutcome, TaskFailure> {
+        ctx.cancelled().await;
+        Err(TaskFailure::new("cancelled"))
+    }
+}
+
+struct Setup {
+    engine: Engine,
+    store: Arc<dyn Store>,
+    clock: Arc<ManualClock>,
+    _dir: tempfile::TempDir,
+}
+
+fn setup(config: EngineConfig) -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("e.db")).unwrap());
+    let clock = ManualClock::new();
+    let mut executors = ExecutorRegistry::with_builtins();
+    executors.register("Block", Block);
+    let engine = Engine::new(store.clone(), executors, config, clock.clone());
+    Setup {
+        engine,
+        store,
+        clock,
+        _dir: dir,
+    }
+}
+
+const ADMIN: Caller = Caller {
+    id: AssociateId(1),
+    is_admin: true,
+};
+const USER: Caller = Caller {
+    id: AssociateId(2),
+    is_admin: false,
+};
+
+async fn wait_state(store: &Arc<dyn Store>, id: TaskId, state: TaskState) -> sobatch_core::Task {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let task = store.task_get(id).await.unwrap().unwrap();
+        if task.state == state {
+            return task;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "task {id} stayed {:?}, wanted {state:?}",
+            task.state
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+#[tokio::test]
+async fn only_admins_start_system_tasks() {
+    let s = setup(EngineConfig::default());
+    let error = s
+        .engine
+        .task_start(&USER, Owner::System, TaskStart::new("X", AssociateId(0)))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, EngineError::Forbidden(_)));
+    let id = s
+        .engine
+        .task_start(&ADMIN, Owner::System, TaskStart::new("X", AssociateId(9)))
+        .await
+        .unwrap();
+    let task = s.store.task_get(id).await.unwrap().unwrap();
+    assert_eq!(task.associate_id, AssociateId::SYSTEM);
+    let id = s
+        .engine
+        .task_start(&USER, Owner::Caller, TaskStart::new("X", AssociateId(9)))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.store.task_get(id).await.unwrap().unwrap().associate_id,
+        USER.id
+    );
+}
+
+#[tokio::test]
+async fn a_blank_name_is_invalid() {
+    let s = setup(EngineConfig::default());
+    let error = s
+        .engine
+        .task_start(&USER, Owner::Caller, TaskStart::new(" ", USER.id))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, EngineError::Invalid(_)));
+}
+
+#[tokio::test]
+async fn a_task_whose_node_died_is_rescued_when_its_lease_expires() {
+    let s = setup(EngineConfig {
+        lease: Duration::from_secs(30),
+        ..EngineConfig::default()
+    });
+    // A "dead node" claims and starts the task, then never heartbeats.
+    let id = s
+        .store
+        .task_insert(TaskStart::new("Echo", USER.id), s.clock.now())
+        .await
+        .unwrap();
+    let claimed = s
+        .store
+        .task_claim_available(TaskClaimParams {
+            names: vec!["Echo".into()],
+            owner: "dead-node".into(),
+            limit: 1,
+            now: s.clock.now(),
+            lease_for: Duration::from_secs(30),
+        })
+        .await
+        .unwrap();
+    let (_, lease) = claimed.into_iter().next().unwrap();
+    s.store
+        .task_mark_started(id, &lease, s.clock.now())
+        .await
+        .unwrap()
+        .unwrap();
+
+    s.engine.start();
+    // Within the lease nothing happens to it.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(
+        s.store.task_get(id).await.unwrap().unwrap().state,
+        TaskState::Started
+    );
+    // Past it, the rescuer hands it back and this engine runs it again.
+    s.clock.advance(Duration::from_secs(31));
+    let task = wait_state(&s.store, id, TaskState::Succeeded).await;
+    assert_eq!(task.start_count, 2);
+    s.engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_worker_that_lost_its_lease_records_nothing() {
+    let s = setup(EngineConfig {
+        lease: Duration::from_millis(300),
+        ..EngineConfig::default()
+    });
+    s.engine.start();
+    let id = s
+        .engine
+        .task_start(&USER, Owner::Caller, TaskStart::new("Block", USER.id))
+        .await
+        .unwrap();
+    wait_state(&s.store, id, TaskState::Started).await;
+    // Time jumps past the lease; another node's rescuer gives the task back before our heartbeat.
+    s.clock.advance(Duration::from_secs(60));
+    // (This engine's own rescuer may get there first; either way the task is back to New.)
+    s.store
+        .task_rescue_expired("stopped", s.clock.now())
+        .await
+        .unwrap();
+    // Our heartbeat now finds the lease gone and cancels the executor; the task is not failed by
+    // it. This engine may claim it again, so it ends Started (a second run) or New, never Failed.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let task = s.store.task_get(id).await.unwrap().unwrap();
+        assert_ne!(task.state, TaskState::Failed);
+        if task.start_count >= 2 || tokio::time::Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        s.engine.task_stop(id).await.unwrap(),
+        StopReply::Stopped(true)
+    );
+    wait_state(&s.store, id, TaskState::Failed).await;
+    s.engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn shutdown_hands_running_tasks_back() {
+    let s = setup(EngineConfig {
+        shutdown_grace: Duration::from_millis(50),
+        ..EngineConfig::default()
+    });
+    s.engine.start();
+    let id = s
+        .engine
+        .task_start(&USER, Owner::Caller, TaskStart::new("Block", USER.id))
+        .await
+        .unwrap();
+    wait_state(&s.store, id, TaskState::Started).await;
+    s.engine.shutdown().await;
+    let task = s.store.task_get(id).await.unwrap().unwrap();
+    assert_eq!(task.state, TaskState::New);
+    assert_eq!(s.engine.running_count(), 0);
+}
+
+#[tokio::test]
+async fn stop_and_delete_of_missing_tasks_are_harmless() {
+    let s = setup(EngineConfig::default());
+    assert_eq!(
+        s.engine.task_stop(TaskId(999)).await.unwrap(),
+        StopReply::NotFound
+    );
+    assert_eq!(s.engine.task_delete(&[TaskId(999)]).await.unwrap(), 0);
+}

@@ -1,0 +1,242 @@
+//! Authentication: Basic credentials checked against argon2id hashes, with a short-lived cache of
+//! verified credentials so the deliberately slow hash does not run on every request.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::{Argon2, PasswordHash};
+use axum::extract::{Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use blake2::{Blake2b512, Digest};
+use sobatch_core::Associate;
+use sobatch_engine::Caller;
+use sobatch_store::Store;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The cache never grows past this; when full it is cleared, which only costs re-verification.
+const CACHE_MAX: usize = 10_000;
+
+/// Hashes a password for storage (argon2id, PHC string).
+pub fn hash_password(password: &str) -> Result<String, String> {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|hash| hash.to_string())
+        .map_err(|e| format!("hash password: {e}"))
+}
+
+fn verify_password(password: &str, stored: &str) -> bool {
+    match PasswordHash::new(stored) {
+        Ok(hash) => Argon2::default()
+            .verify_password(password.as_bytes(), &hash)
+            .is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// Generates a password for the first administrator: 24 characters of URL-safe base64.
+pub fn generate_password() -> Result<String, String> {
+    let mut bytes = [0u8; 18];
+    getrandom::fill(&mut bytes).map_err(|e| format!("read random bytes: {e}"))?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+}
+
+struct CacheEntry {
+    digest: [u8; 64],
+    associate: Associate,
+    expires: Instant,
+}
+
+/// Checks credentials; cheap to clone.
+#[derive(Clone)]
+pub struct Authenticator {
+    store: Arc<dyn Store>,
+    ttl: Duration,
+    /// A per-process key mixed into cache digests, so the cache holds nothing that could be
+    /// checked against a password offline.
+    key: [u8; 32],
+    cache: Arc<Mutex<HashMap<String, CacheEntry>>>,
+}
+
+impl Authenticator {
+    pub fn new(store: Arc<dyn Store>, ttl: Duration) -> Result<Self, String> {
+        let mut key = [0u8; 32];
+        getrandom::fill(&mut key).map_err(|e| format!("read random bytes: {e}"))?;
+        Ok(Authenticator {
+            store,
+            ttl,
+            key,
+            cache: Arc::new(Mutex::new(HashMap::new())),
+        })
+    }
+
+    fn digest(&self, name: &str, password: &str) -> [u8; 64] {
+        let mut hasher = Blake2b512::new();
+        hasher.update(self.key);
+        hasher.update((name.len() as u64).to_le_bytes());
+        hasher.update(name.as_bytes());
+        hasher.update(password.as_bytes());
+        hasher.finalize().into()
+    }
+
+    /// The associate these credentials belong to, or `None`.
+    pub async fn verify(&self, name: &str, password: &str) -> Result<Option<Associate>, ApiError> {
+        let key = name.to_lowercase();
+        let digest = self.digest(&key, password);
+        if let Ok(cache) = self.cache.lock()
+            && let Some(entry) = cache.get(&key)
+            && entry.digest == digest
+            && entry.expires > Instant::now()
+        {
+            return Ok(Some(entry.associate.clone()));
+        }
+        let Some(associate) = self
+            .store
+            .associate_get_by_name(name)
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?
+        else {
+            // Hash anyway, so that a missing user takes as long as a wrong password.
+            let password = password.to_string();
+            let _ = tokio::task::spawn_blocking(move || {
+                verify_password(&password, DUMMY_HASH);
+            })
+            .await;
+            return Ok(None);
+        };
+        let stored = associate.password_hash.clone();
+        let password = password.to_string();
+        let valid = tokio::task::spawn_blocking(move || verify_password(&password, &stored))
+            .await
+            .map_err(|e| ApiError::Internal(format!("verify password: {e}")))?;
+        if !valid {
+            return Ok(None);
+        }
+        if !self.ttl.is_zero()
+            && let Ok(mut cache) = self.cache.lock()
+        {
+            if cache.len() >= CACHE_MAX {
+                cache.clear();
+            }
+            cache.insert(
+                key,
+                CacheEntry {
+                    digest,
+                    associate: associate.clone(),
+                    expires: Instant::now() + self.ttl,
+                },
+            );
+        }
+        Ok(Some(associate))
+    }
+}
+
+/// A valid argon2id hash of a random password, used to spend equal time on unknown users.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29iYXRjaGR1bW15c2FsdA$4rXb8mJk2P3x9bCqfVd0mQ3sCwY0fV6f3qJfX0m3vWU";
+
+/// Parses `Authorization: Basic …` into name and password.
+pub fn parse_basic(value: &str) -> Result<(String, String), ApiError> {
+    let value = value.trim();
+    let (scheme, rest) = value
+        .split_once(' ')
+        .ok_or_else(|| ApiError::Unauthorized("the Authorization header has no scheme".into()))?;
+    if !scheme.eq_ignore_ascii_case("Basic") {
+        return Err(ApiError::Unauthorized(format!(
+            "the {scheme} authorization scheme is not supported; use Basic"
+        )));
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(rest.trim())
+        .map_err(|_| ApiError::Unauthorized("the Basic credentials are not valid base64".into()))?;
+    let text = String::from_utf8(decoded)
+        .map_err(|_| ApiError::Unauthorized("the Basic credentials are not UTF-8".into()))?;
+    let (name, password) = text.split_once(':').ok_or_else(|| {
+        ApiError::Unauthorized("the Basic credentials lack a ':' between name and password".into())
+    })?;
+    Ok((name.to_string(), password.to_string()))
+}
+
+/// Middleware for the SuperOffice routes: every request must authenticate; the caller is put in the
+/// request's extensions for handlers.
+pub async fn require_caller(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let authorization = request.headers().get(header::AUTHORIZATION).cloned();
+    match authenticate(&state, authorization).await {
+        Ok(caller) => {
+            request.extensions_mut().insert(caller);
+            next.run(request).await
+        }
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn authenticate(
+    state: &AppState,
+    authorization: Option<axum::http::HeaderValue>,
+) -> Result<Caller, ApiError> {
+    let header =
+        authorization.ok_or_else(|| ApiError::Unauthorized("authentication is required".into()))?;
+    let value = header
+        .to_str()
+        .map_err(|_| ApiError::Unauthorized("the Authorization header is not ASCII".into()))?;
+    let (name, password) = parse_basic(value)?;
+    match state.auth.verify(&name, &password).await? {
+        Some(associate) => Ok(Caller {
+            id: associate.id,
+            is_admin: associate.is_admin(),
+        }),
+        None => Err(ApiError::Unauthorized(
+            "the user name or password is wrong".into(),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hash_verifies_its_password_only() {
+        let hash = hash_password("s3cret").unwrap();
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(verify_password("s3cret", &hash));
+        assert!(!verify_password("S3cret", &hash));
+        assert!(!verify_password("s3cret", "not a hash"));
+    }
+
+    #[test]
+    fn basic_credentials_parse_with_any_scheme_case_and_colons_in_passwords() {
+        let value = format!(
+            "basic {}",
+            base64::engine::general_purpose::STANDARD.encode("admin:a:b")
+        );
+        assert_eq!(
+            parse_basic(&value).unwrap(),
+            ("admin".to_string(), "a:b".to_string())
+        );
+        assert!(parse_basic("Bearer abc").is_err());
+        assert!(parse_basic("Basic %%%").is_err());
+        assert!(parse_basic("Basic").is_err());
+    }
+
+    #[test]
+    fn the_dummy_hash_is_well_formed() {
+        assert!(PasswordHash::new(DUMMY_HASH).is_ok());
+    }
+
+    #[test]
+    fn generated_passwords_differ() {
+        let a = generate_password().unwrap();
+        assert_eq!(a.len(), 24);
+        assert_ne!(a, generate_password().unwrap());
+    }
+}

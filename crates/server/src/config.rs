@@ -1,0 +1,321 @@
+//! The one typed configuration: defaults, then a TOML file, then `SOBATCH_` environment variables
+//! (`__` for nesting), then command-line flags (applied by the binary). Unknown keys are refused.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// Environment variables with the `SOBATCH_` prefix that are not configuration keys: they belong to
+/// the bootstrap and to client commands.
+const NOT_CONFIG_VARS: &[&str] = &["ADMIN_PASSWORD", "URL", "USER", "PASSWORD", "LOG"];
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address to listen on. Default `127.0.0.1:8080`.
+    pub listen: String,
+    /// Database URL. Default `sqlite://sobatch.db`, relative to the working directory.
+    pub db: String,
+    /// IANA name of the zone dates are rendered in when a request names none. Default `UTC`.
+    pub base_zone: String,
+    pub engine: EngineSection,
+    pub auth: AuthSection,
+    pub http: HttpSection,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EngineSection {
+    /// Tasks run at once on this node. Default 8.
+    pub workers: usize,
+    /// Lease a claim or heartbeat holds. Default `30s`.
+    #[serde(with = "humantime_serde_compat")]
+    pub lease: Duration,
+    /// Fallback poll for work when nothing wakes the dispatcher. Default `1s`.
+    #[serde(with = "humantime_serde_compat")]
+    pub poll_interval: Duration,
+    /// How long shutdown lets running tasks finish. Default `10s`.
+    #[serde(with = "humantime_serde_compat")]
+    pub shutdown_grace: Duration,
+    /// Refuse (400) tasks whose name no executor runs. Default false: they wait in `New`.
+    pub reject_unknown_tasks: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthSection {
+    /// How long a verified password is remembered, so the hash does not run on every request.
+    /// Default `60s`; `0s` turns the cache off.
+    #[serde(with = "humantime_serde_compat")]
+    pub credential_cache: Duration,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpSection {
+    /// Largest request body accepted, in bytes. Default 1 MiB.
+    pub body_limit: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".into(),
+            db: "sqlite://sobatch.db".into(),
+            base_zone: "UTC".into(),
+            engine: EngineSection::default(),
+            auth: AuthSection::default(),
+            http: HttpSection::default(),
+        }
+    }
+}
+
+impl Default for EngineSection {
+    fn default() -> Self {
+        let engine = sobatch_engine::EngineConfig::default();
+        EngineSection {
+            workers: engine.workers,
+            lease: engine.lease,
+            poll_interval: engine.poll_interval,
+            shutdown_grace: engine.shutdown_grace,
+            reject_unknown_tasks: engine.reject_unknown_tasks,
+        }
+    }
+}
+
+impl Default for AuthSection {
+    fn default() -> Self {
+        AuthSection {
+            credential_cache: Duration::from_secs(60),
+        }
+    }
+}
+
+impl Default for HttpSection {
+    fn default() -> Self {
+        HttpSection {
+            body_limit: 1024 * 1024,
+        }
+    }
+}
+
+/// Why configuration could not be loaded; lists every problem found.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration:\n  {}", .problems.join("\n  "))]
+pub struct ConfigError {
+    pub problems: Vec<String>,
+}
+
+impl ConfigError {
+    fn one(problem: String) -> Self {
+        ConfigError {
+            problems: vec![problem],
+        }
+    }
+}
+
+impl Config {
+    /// Defaults, overlaid by `file` (if given) and then by `SOBATCH_*` variables from `env`.
+    /// Values are checked by [`Config::validate`], which runs after flags are applied.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let mut table = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    ConfigError::one(format!("read config file {}: {e}", path.display()))
+                })?;
+                text.parse::<toml::Table>().map_err(|e| {
+                    ConfigError::one(format!("parse config file {}: {e}", path.display()))
+                })?
+            }
+            None => toml::Table::new(),
+        };
+        let mut env_vars: BTreeMap<String, String> = BTreeMap::new();
+        for (key, value) in env {
+            if let Some(name) = key.strip_prefix("SOBATCH_")
+                && !NOT_CONFIG_VARS.contains(&name)
+            {
+                env_vars.insert(name.to_string(), value);
+            }
+        }
+        for (name, value) in env_vars {
+            let path: Vec<String> = name.split("__").map(|p| p.to_lowercase()).collect();
+            insert_path(&mut table, &path, env_value(&value)).map_err(|e| {
+                ConfigError::one(format!("environment variable SOBATCH_{name}: {e}"))
+            })?;
+        }
+        let config: Config = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::one(e.message().to_string()))?;
+        Ok(config)
+    }
+
+    /// Reports every problem at once, so a start-up fails with the whole list.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let mut problems = Vec::new();
+        if self.listen_addr().is_err() {
+            problems.push(format!(
+                "listen: {:?} is not an address such as 127.0.0.1:8080",
+                self.listen
+            ));
+        }
+        if self.db.trim().is_empty() {
+            problems.push("db: must name a database, e.g. sqlite://sobatch.db".into());
+        }
+        if self.base_zone.parse::<chrono_tz::Tz>().is_err() {
+            problems.push(format!(
+                "base_zone: {:?} is not an IANA time zone name such as UTC or Europe/Oslo",
+                self.base_zone
+            ));
+        }
+        if self.engine.workers == 0 {
+            problems.push("engine.workers: must be at least 1".into());
+        }
+        if self.engine.lease < Duration::from_millis(300) {
+            problems.push("engine.lease: must be at least 300ms".into());
+        }
+        if self.engine.poll_interval.is_zero() {
+            problems.push("engine.poll_interval: must be more than 0s".into());
+        }
+        if self.http.body_limit < 1024 {
+            problems.push("http.body_limit: must be at least 1024 bytes".into());
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError { problems })
+        }
+    }
+
+    pub fn listen_addr(&self) -> Result<SocketAddr, std::net::AddrParseError> {
+        self.listen.parse()
+    }
+
+    pub fn zone(&self) -> chrono_tz::Tz {
+        self.base_zone.parse().unwrap_or(chrono_tz::UTC)
+    }
+
+    pub fn engine_config(&self) -> sobatch_engine::EngineConfig {
+        sobatch_engine::EngineConfig {
+            workers: self.engine.workers,
+            lease: self.engine.lease,
+            poll_interval: self.engine.poll_interval,
+            shutdown_grace: self.engine.shutdown_grace,
+            reject_unknown_tasks: self.engine.reject_unknown_tasks,
+            ..sobatch_engine::EngineConfig::default()
+        }
+    }
+}
+
+/// An environment value is read as a TOML value when it is one (`8`, `true`, `"x"`), else as a
+/// plain string (`127.0.0.1:9000`, `30s`).
+fn env_value(text: &str) -> toml::Value {
+    format!("v = {text}")
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(text.to_string()))
+}
+
+fn insert_path(table: &mut toml::Table, path: &[String], value: toml::Value) -> Result<(), String> {
+    match path {
+        [] => Err("empty key".into()),
+        [last] => {
+            table.insert(last.clone(), value);
+            Ok(())
+        }
+        [first, rest @ ..] => {
+            let entry = table
+                .entry(first.clone())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            match entry {
+                toml::Value::Table(inner) => insert_path(inner, rest, value),
+                _ => Err(format!("{first} is not a section")),
+            }
+        }
+    }
+}
+
+/// Durations as humantime strings (`"30s"`, `"1m 30s"`).
+mod humantime_serde_compat {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer};
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        humantime::parse_duration(&text).map_err(|e| {
+            serde::de::Error::custom(format!("{text:?} is not a duration such as \"30s\": {e}"))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_are_the_documented_ones() {
+        let config = Config::load(None, env(&[])).unwrap();
+        assert_eq!(config.listen, "127.0.0.1:8080");
+        assert_eq!(config.db, "sqlite://sobatch.db");
+        assert_eq!(config.engine.lease, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn environment_overrides_the_file_and_nests_with_double_underscores() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("sobatch.toml");
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:1\"\n[engine]\nworkers = 2\nlease = \"10s\"\n",
+        )
+        .unwrap();
+        let config = Config::load(
+            Some(&file),
+            env(&[
+                ("SOBATCH_ENGINE__WORKERS", "5"),
+                ("SOBATCH_ADMIN_PASSWORD", "secret"),
+                ("OTHER", "x"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.listen, "127.0.0.1:1");
+        assert_eq!(config.engine.workers, 5);
+        assert_eq!(config.engine.lease, Duration::from_secs(10));
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let error = Config::load(None, env(&[("SOBATCH_LISTNE", "x")])).unwrap_err();
+        assert!(error.to_string().contains("listne"), "{error}");
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let error = Config::load(
+            None,
+            env(&[
+                ("SOBATCH_LISTEN", "nowhere"),
+                ("SOBATCH_BASE_ZONE", "Mars/Olympus"),
+                ("SOBATCH_ENGINE__WORKERS", "0"),
+            ]),
+        )
+        .unwrap()
+        .validate()
+        .unwrap_err();
+        assert_eq!(error.problems.len(), 3, "{error}");
+    }
+}

@@ -1,0 +1,143 @@
+//! Basic authentication on every SuperOffice route, and who owns what a caller starts.
+
+use serde_json::json;
+use sobatch_wire::Method;
+
+use crate::helpers::{ADMIN_PASSWORD, spawn_app};
+
+#[tokio::test]
+async fn every_superoffice_route_needs_credentials() {
+    let app = spawn_app().await;
+    let anonymous = app.anonymous();
+    let routes = [
+        (
+            Method::POST,
+            "/api/v1/BatchTask",
+            Some(br#"{"Name":"Echo"}"#.to_vec()),
+        ),
+        (Method::GET, "/api/v1/BatchTask/1", None),
+        (Method::GET, "/api/v1/BatchTask/All", None),
+        (Method::PUT, "/api/v1/BatchTask/1", Some(b"{}".to_vec())),
+        (Method::POST, "/api/v1/BatchTask/1/Stop", None),
+        (Method::DELETE, "/api/v1/BatchTask/1", None),
+    ];
+    for (method, path, body) in routes {
+        let response = anonymous
+            .send(method.clone(), path, &[], body)
+            .await
+            .unwrap();
+        assert_eq!(response.status, 401, "{method} {path}");
+        let challenge = response.headers["www-authenticate"].to_str().unwrap();
+        assert!(challenge.starts_with("Basic"), "{challenge}");
+        let body = response.json().unwrap();
+        assert_eq!(body["Error"], true);
+        assert_eq!(body["ErrorType"], "Unauthorized");
+    }
+    // The health check is open.
+    let response = anonymous
+        .send(Method::GET, "/healthz", &[], None)
+        .await
+        .unwrap();
+    assert_eq!(response.status, 200);
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn wrong_passwords_unknown_users_and_other_schemes_are_refused() {
+    let app = spawn_app().await;
+    for client in [
+        app.client_as("admin", "wrong"),
+        app.client_as("nobody", ADMIN_PASSWORD),
+        app.client_as("admin", ""),
+    ] {
+        let error = client.task_get(1).await.unwrap_err();
+        assert!(
+            matches!(error, sobatch_wire::ClientError::Status { status: 401, .. }),
+            "{error:?}"
+        );
+    }
+    for header in ["Bearer abc", "Basic !!!", "Basic", "Basic YWRtaW4="] {
+        let response = app
+            .anonymous()
+            .send(
+                Method::GET,
+                "/api/v1/BatchTask/All",
+                &[("Authorization", header)],
+                None,
+            )
+            .await
+            .unwrap();
+        assert_eq!(response.status, 401, "{header}");
+    }
+    // The right password still works afterwards, in any case of the scheme name.
+    let response = app
+        .anonymous()
+        .send(
+            Method::GET,
+            "/api/v1/BatchTask/All",
+            &[(
+                "Authorization",
+                "basic YWRtaW46YWRtaW4tdGVzdC1wYXNzd29yZA==",
+            )],
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status, 200);
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_caller_owns_the_task_and_only_admins_start_system_tasks() {
+    let app = spawn_app().await;
+    let alice_id = app.add_user("alice", false, "alice-pass").await;
+    let alice = app.client_as("alice", "alice-pass");
+
+    let id = alice
+        .task_start(&json!({"Name": "Waiting", "AssociateId": 1}))
+        .await
+        .unwrap();
+    let task = app.get(id).await;
+    assert_eq!(
+        task["AssociateId"], alice_id,
+        "the caller, not the body, owns it"
+    );
+    assert_eq!(task["IsSystemTask"], false);
+
+    for body in [
+        json!({"Name": "Waiting", "IsSystemTask": true}),
+        json!({"Name": "Waiting", "AssociateId": 0}),
+    ] {
+        let error = alice.task_start(&body).await.unwrap_err();
+        match error {
+            sobatch_wire::ClientError::Status { status, body } => {
+                assert_eq!(status, 403);
+                let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+                assert_eq!(body["ErrorType"], "Forbidden");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    let system = app
+        .start(json!({"Name": "Waiting", "IsSystemTask": true}))
+        .await;
+    let task = app.get(system).await;
+    assert_eq!(task["AssociateId"], 0);
+    assert_eq!(task["IsSystemTask"], true);
+    // Users see all user tasks (SuperOffice behaviour), never system ones, in by-state lists.
+    let listed = alice.tasks_by_state("All").await.unwrap();
+    assert_eq!(listed.len(), 1);
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn user_names_match_case_insensitively_and_duplicates_are_refused() {
+    let app = spawn_app().await;
+    app.add_user("Bob", false, "bob-pass").await;
+    let bob = app.client_as("bob", "bob-pass");
+    assert!(bob.tasks_by_state("All").await.is_ok());
+    let duplicate = sobatch_server::user_add(&app.db_url, "BOB", false, "x").await;
+    assert!(duplicate.is_err());
+    app.shutdown().await;
+}

@@ -1,0 +1,9 @@
+//! Black-box tests of the HTTP API: each test starts a server in-process on port 0 with its own
+//! database file and talks to it as a client would.
+
+mod auth;
+mod bad_input;
+mod batch_task;
+mod engine;
+mod helpers;
+mod shutdown;
