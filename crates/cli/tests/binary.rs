@@ -1,6 +1,9 @@
 //! Tests that drive the real `sobatch` binary: start-up, user management, graceful stop on SIGTERM,
 //! and durability across SIGKILL.
 
+// Tests may panic on unexpected results; that is how they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

@@ -18,6 +18,9 @@ use crate::{CancelReason, Inner, Running, STOPPED_RESULT, TaskContext, TaskFailu
 const PROGRESS_MIN_INTERVAL: Duration = Duration::from_millis(100);
 /// How long shutdown waits for cancelled tasks to hand themselves back.
 const RELEASE_WAIT: Duration = Duration::from_secs(5);
+/// How long an executor may go on after it was cancelled before its tokio task is aborted, so that
+/// one that ignores cancellation cannot keep a stopped task `Started` for ever.
+const CANCEL_GRACE: Duration = Duration::from_secs(3);
 
 pub(crate) fn random_node_id() -> String {
     let pid = std::process::id();
@@ -78,7 +81,11 @@ pub(crate) async fn dispatch(inner: Arc<Inner>) {
 
 /// Returns tasks whose lease expired to `New`, so that a crash loses nothing.
 pub(crate) async fn rescue(inner: Arc<Inner>) {
-    let every = (inner.config.lease / 2).max(Duration::from_millis(100));
+    // Checked at least as often as the dispatcher polls, so an expired lease is noticed within a
+    // poll interval of expiring; the query only touches the index of leased tasks.
+    let every = (inner.config.lease / 2)
+        .min(inner.config.poll_interval)
+        .max(Duration::from_millis(50));
     loop {
         match inner
             .store
@@ -157,9 +164,20 @@ async fn supervise(
     let heartbeat_every = (inner.config.lease / 3).max(Duration::from_millis(50));
     let mut next_heartbeat = tokio::time::Instant::now() + heartbeat_every;
     let mut progress_open = true;
+    let mut cancel_seen = false;
+    let mut abort_at: Option<tokio::time::Instant> = None;
     let joined = loop {
         tokio::select! {
             joined = &mut handle => break joined,
+            () = token.cancelled(), if !cancel_seen => {
+                cancel_seen = true;
+                abort_at = Some(tokio::time::Instant::now() + CANCEL_GRACE);
+            }
+            () = sleep_until_some(abort_at) => {
+                warn!(task_id = id.0, "executor ignored cancellation; aborting it");
+                handle.abort();
+                abort_at = None;
+            }
             changed = progress_rx.changed(), if progress_open => {
                 if changed.is_err() {
                     progress_open = false;
@@ -251,6 +269,14 @@ async fn heartbeat(
         Ok(LeaseCheck::Lost) => cancel(token, reason, CancelReason::LeaseLost),
         // A failed heartbeat is retried at the next one; the lease still has time left.
         Err(error) => warn!(task_id = id.0, %error, "heartbeat failed"),
+    }
+}
+
+/// Sleeps until `at`, or for ever when there is no deadline.
+async fn sleep_until_some(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 

@@ -1,6 +1,9 @@
 //! The engine driven directly over a real SQLite store: leases, rescue with an injected clock,
 //! lost leases, shutdown hand-back, and the operations' rules.
 
+// Tests may panic on unexpected results; that is how they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -42,6 +45,18 @@ impl sobatch_engine::Executor for Block {
     }
 }
 
+/// Ignores cancellation entirely.
+struct Stubborn;
+
+#[async_trait]
+impl sobatch_engine::Executor for Stubborn {
+    async fn run(&self, _ctx: TaskContext) -> Result<TaskOutcome, TaskFailure> {
+        loop {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
 struct Setup {
     engine: Engine,
     store: Arc<dyn Store>,
@@ -55,6 +70,7 @@ fn setup(config: EngineConfig) -> Setup {
     let clock = ManualClock::new();
     let mut executors = ExecutorRegistry::with_builtins();
     executors.register("Block", Block);
+    executors.register("Stubborn", Stubborn);
     let engine = Engine::new(store.clone(), executors, config, clock.clone());
     Setup {
         engine,
@@ -237,4 +253,23 @@ async fn stop_and_delete_of_missing_tasks_are_harmless() {
         StopReply::NotFound
     );
     assert_eq!(s.engine.task_delete(&[TaskId(999)]).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn an_executor_that_ignores_stop_is_aborted_and_the_task_fails() {
+    let s = setup(EngineConfig::default());
+    s.engine.start();
+    let id = s
+        .engine
+        .task_start(&USER, Owner::Caller, TaskStart::new("Stubborn", USER.id))
+        .await
+        .unwrap();
+    wait_state(&s.store, id, TaskState::Started).await;
+    assert_eq!(
+        s.engine.task_stop(id).await.unwrap(),
+        StopReply::Stopped(true)
+    );
+    let task = wait_state(&s.store, id, TaskState::Failed).await;
+    assert_eq!(task.result.as_deref(), Some(sobatch_engine::STOPPED_RESULT));
+    s.engine.shutdown().await;
 }

@@ -105,9 +105,11 @@ impl TestApp {
 }
 
 pub fn test_config(dir: &std::path::Path) -> Config {
-    let mut config = Config::default();
-    config.listen = "127.0.0.1:0".into();
-    config.db = format!("sqlite://{}", dir.join("sobatch.db").display());
+    let mut config = Config {
+        listen: "127.0.0.1:0".into(),
+        db: format!("sqlite://{}", dir.join("sobatch.db").display()),
+        ..Config::default()
+    };
     config.engine.workers = 4;
     config.engine.shutdown_grace = Duration::from_secs(5);
     config

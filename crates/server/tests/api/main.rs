@@ -1,6 +1,9 @@
 //! Black-box tests of the HTTP API: each test starts a server in-process on port 0 with its own
 //! database file and talks to it as a client would.
 
+// Tests may panic on unexpected results; that is how they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod auth;
 mod bad_input;
 mod batch_task;

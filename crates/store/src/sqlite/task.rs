@@ -43,76 +43,73 @@ LEFT JOIN binaryobject b ON t.detailsTable = 205 AND b.BinaryObject_id = t.detai
 
 fn decode(row: &Row<'_>) -> Result<Task, StoreError> {
     let id: i64 = column(row, 0, "BatchTask_id")?;
-    let at = |what: &str| format!("batchtask {id}: {what}");
+    // Context is added only on failure, so that a good row costs no formatting.
+    decode_columns(row, id).map_err(|error| match error {
+        StoreError::Corrupt(reason) => corrupt(format!("batchtask {id}: {reason}")),
+        other => other,
+    })
+}
+
+fn decode_columns(row: &Row<'_>, id: i64) -> Result<Task, StoreError> {
     let optional_time = |index: usize, name: &str| -> Result<Option<Timestamp>, StoreError> {
-        column::<Option<i64>>(row, index, &at(name))?
-            .map(|micros| timestamp(micros, &at(name)))
+        column::<Option<i64>>(row, index, name)?
+            .map(|micros| timestamp(micros, name))
             .transpose()
     };
-    let state_code: i64 = column(row, 13, &at("state"))?;
+    // SuperOffice marks these nullable; NULL reads as SuperOffice's default, 0.
+    let zero_if_null = |index: usize, name: &str| -> Result<i64, StoreError> {
+        Ok(column::<Option<i64>>(row, index, name)?.unwrap_or(0))
+    };
+    let state_code: i64 = column(row, 13, "state")?;
     let state = TaskState::from_code(state_code)
-        .ok_or_else(|| corrupt(at(&format!("state {state_code} is not a task state"))))?;
-    let cancellation_code: i64 = column(row, 20, &at("cancellationBehaviour"))?;
+        .ok_or_else(|| corrupt(format!("state {state_code} is not a task state")))?;
+    let cancellation_code: i64 = column(row, 20, "cancellationBehaviour")?;
     let cancellation = CancellationBehaviour::from_code(cancellation_code).ok_or_else(|| {
-        corrupt(at(&format!(
+        corrupt(format!(
             "cancellationBehaviour {cancellation_code} is not a cancellation behaviour"
-        )))
+        ))
     })?;
-    let parameters = match column::<Option<i64>>(row, 21, &at("BinaryObject_id"))? {
+    let parameters = match column::<Option<i64>>(row, 21, "BinaryObject_id")? {
         None => None,
         Some(blob_id) => {
-            let zipped: i64 = column(row, 23, &at("isZipped"))?;
-            let encrypted: i64 = column(row, 24, &at("isEncrypted"))?;
+            let zipped: i64 = column(row, 23, "isZipped")?;
+            let encrypted: i64 = column(row, 24, "isEncrypted")?;
             if zipped != 0 || encrypted != 0 {
-                return Err(corrupt(at(&format!(
+                return Err(corrupt(format!(
                     "parameter blob {blob_id} is zipped or encrypted"
-                ))));
+                )));
             }
-            let data: Option<Vec<u8>> = column(row, 22, &at("binaryData"))?;
-            let data =
-                data.ok_or_else(|| corrupt(at(&format!("parameter blob {blob_id} is empty"))))?;
-            Some(parameters_from_json(&data).map_err(|e| corrupt(at(&e.to_string())))?)
+            let data: Option<Vec<u8>> = column(row, 22, "binaryData")?;
+            let data = data.ok_or_else(|| corrupt(format!("parameter blob {blob_id} is empty")))?;
+            Some(parameters_from_json(&data)?)
         }
     };
-    let database_serial: String = column(row, 10, &at("dbTag"))?;
+    let database_serial: String = column(row, 10, "dbTag")?;
     Ok(Task {
         id: TaskId(narrow(id, "BatchTask_id")?),
-        name: column(row, 1, &at("definition name"))?,
+        name: column(row, 1, "definition name")?,
         associate_id: AssociateId(narrow(
-            column(row, 2, &at("registered_associate_id"))?,
-            &at("registered_associate_id"),
+            column(row, 2, "registered_associate_id")?,
+            "registered_associate_id",
         )?),
-        // SuperOffice marks these nullable; NULL reads as SuperOffice's default, 0.
-        details_table: narrow(
-            column::<Option<i64>>(row, 3, &at("detailsTable"))?.unwrap_or(0),
-            &at("detailsTable"),
-        )?,
-        details_record: narrow(
-            column::<Option<i64>>(row, 4, &at("detailsRecord"))?.unwrap_or(0),
-            &at("detailsRecord"),
-        )?,
+        details_table: narrow(zero_if_null(3, "detailsTable")?, "detailsTable")?,
+        details_record: narrow(zero_if_null(4, "detailsRecord")?, "detailsRecord")?,
         parameters,
         last_started: optional_time(5, "lastStarted")?,
-        created: timestamp(column(row, 6, &at("registered"))?, &at("registered"))?,
+        created: timestamp(column(row, 6, "registered")?, "registered")?,
         updated: optional_time(7, "updated")?,
-        updated_count: narrow(column(row, 8, &at("updatedCount"))?, &at("updatedCount"))?,
-        start_count: narrow(
-            column::<Option<i64>>(row, 9, &at("startCount"))?.unwrap_or(0),
-            &at("startCount"),
-        )?,
+        updated_count: narrow(column(row, 8, "updatedCount")?, "updatedCount")?,
+        start_count: narrow(zero_if_null(9, "startCount")?, "startCount")?,
         database_serial: Some(database_serial).filter(|s| !s.is_empty()),
-        context: column(row, 11, &at("context"))?,
-        result: column(row, 12, &at("result"))?,
+        context: column(row, 11, "context")?,
+        result: column(row, 12, "result")?,
         state,
-        description: column(row, 14, &at("description"))?,
-        response: column(row, 15, &at("response"))?,
-        request: column(row, 16, &at("request"))?,
-        progress_description: column(row, 17, &at("progressDescription"))?,
-        progress_percent: narrow(
-            column::<Option<i64>>(row, 18, &at("progressPercent"))?.unwrap_or(0),
-            &at("progressPercent"),
-        )?,
-        file_name: column(row, 19, &at("FileName"))?,
+        description: column(row, 14, "description")?,
+        response: column(row, 15, "response")?,
+        request: column(row, 16, "request")?,
+        progress_description: column(row, 17, "progressDescription")?,
+        progress_percent: narrow(zero_if_null(18, "progressPercent")?, "progressPercent")?,
+        file_name: column(row, 19, "FileName")?,
         cancellation,
     })
 }

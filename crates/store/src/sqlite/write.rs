@@ -71,12 +71,11 @@ impl WriterState {
     }
 
     /// Runs one batch inside one transaction. `Err` means nothing of the batch was committed.
-    /// Returns whether any job failed (its savepoint was rolled back).
-    fn run_batch(&mut self, batch: &mut [Box<dyn Job>]) -> Result<bool, StoreError> {
+    fn run_batch(&mut self, batch: &mut [Box<dyn Job>]) -> Result<(), StoreError> {
         // IMMEDIATE takes the write lock up front, so a batch never fails half-way to upgrade it.
         self.exec("BEGIN IMMEDIATE")?;
         match self.run_jobs(batch) {
-            Ok(any_failed) => Ok(any_failed),
+            Ok(()) => Ok(()),
             Err(error) => {
                 // The transaction may already be gone (SQLite rolls back on some I/O errors).
                 if let Err(rollback) = self.exec("ROLLBACK") {
@@ -87,20 +86,20 @@ impl WriterState {
         }
     }
 
-    fn run_jobs(&mut self, batch: &mut [Box<dyn Job>]) -> Result<bool, StoreError> {
-        let mut any_failed = false;
+    fn run_jobs(&mut self, batch: &mut [Box<dyn Job>]) -> Result<(), StoreError> {
         for job in batch.iter_mut() {
             self.exec("SAVEPOINT job")?;
             if job.run(self) {
                 self.exec("RELEASE job")?;
             } else {
-                any_failed = true;
                 self.exec("ROLLBACK TO job")?;
                 self.exec("RELEASE job")?;
+                // The job may have cached a definition its rollback just removed; the next job
+                // of this very batch must not use it.
+                self.definitions.clear();
             }
         }
-        self.exec("COMMIT")?;
-        Ok(any_failed)
+        self.exec("COMMIT")
     }
 }
 
@@ -228,15 +227,12 @@ fn writer_loop(mut state: WriterState, jobs: &mpsc::Receiver<Box<dyn Job>>) {
             }
         }
         let outcome = state.run_batch(&mut batch);
-        match &outcome {
-            Ok(false) => {}
-            Ok(true) => state.definitions.clear(),
-            Err(error) => {
-                warn!(%error, jobs = batch.len(), "a database write batch failed");
-                state.definitions.clear();
-            }
+        if let Err(error) = &outcome {
+            warn!(%error, jobs = batch.len(), "a database write batch failed");
+            // Definitions learnt in this batch were rolled back with it.
+            state.definitions.clear();
         }
-        let committed = outcome.as_ref().map(|_| ());
+        let committed = outcome.as_ref().copied();
         for job in batch.drain(..) {
             job.finish(committed);
         }
