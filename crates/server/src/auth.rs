@@ -2,6 +2,7 @@
 //! verified credentials so the deliberately slow hash does not run on every request.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -62,6 +63,8 @@ pub struct Authenticator {
     /// checked against a password offline.
     key: [u8; 32],
     cache: Arc<Mutex<HashMap<String, CacheEntry>>>,
+    /// Verifications answered from the cache, for metrics and tests.
+    cache_hits: Arc<AtomicU64>,
 }
 
 impl Authenticator {
@@ -73,7 +76,13 @@ impl Authenticator {
             ttl,
             key,
             cache: Arc::new(Mutex::new(HashMap::new())),
+            cache_hits: Arc::new(AtomicU64::new(0)),
         })
+    }
+
+    /// How many verifications the cache has answered.
+    pub fn cache_hits(&self) -> u64 {
+        self.cache_hits.load(Ordering::Relaxed)
     }
 
     fn digest(&self, name: &str, password: &str) -> [u8; 64] {
@@ -94,6 +103,7 @@ impl Authenticator {
             && entry.digest == digest
             && entry.expires > Instant::now()
         {
+            self.cache_hits.fetch_add(1, Ordering::Relaxed);
             return Ok(Some(entry.associate.clone()));
         }
         let Some(associate) = self
@@ -226,6 +236,38 @@ mod tests {
         assert!(parse_basic("Bearer abc").is_err());
         assert!(parse_basic("Basic %%%").is_err());
         assert!(parse_basic("Basic").is_err());
+    }
+
+    async fn authenticator(ttl: Duration) -> (Authenticator, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> =
+            Arc::new(sobatch_store::SqliteStore::open(&dir.path().join("a.db")).unwrap());
+        let hash = hash_password("pw").unwrap();
+        store
+            .associate_insert("Ann", sobatch_core::Role::User, &hash, chrono::Utc::now())
+            .await
+            .unwrap();
+        (Authenticator::new(store, ttl).unwrap(), dir)
+    }
+
+    #[tokio::test]
+    async fn a_verified_password_is_answered_from_the_cache_and_a_wrong_one_never_is() {
+        let (auth, _dir) = authenticator(Duration::from_secs(60)).await;
+        assert!(auth.verify("ann", "pw").await.unwrap().is_some());
+        assert_eq!(auth.cache_hits(), 0);
+        assert!(auth.verify("ANN", "pw").await.unwrap().is_some());
+        assert_eq!(auth.cache_hits(), 1);
+        assert!(auth.verify("ann", "wrong").await.unwrap().is_none());
+        assert!(auth.verify("nobody", "pw").await.unwrap().is_none());
+        assert_eq!(auth.cache_hits(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_zero_lifetime_turns_the_cache_off() {
+        let (auth, _dir) = authenticator(Duration::ZERO).await;
+        assert!(auth.verify("ann", "pw").await.unwrap().is_some());
+        assert!(auth.verify("ann", "pw").await.unwrap().is_some());
+        assert_eq!(auth.cache_hits(), 0);
     }
 
     #[test]

@@ -115,3 +115,53 @@ impl IntoResponse for ApiError {
         response
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn body_of(error: ApiError) -> (StatusCode, serde_json::Value) {
+        let response = error.into_response();
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    #[tokio::test]
+    async fn an_internal_error_reveals_nothing_of_its_cause() {
+        let (status, body) = body_of(ApiError::Internal(
+            "database: disk I/O error at /secret/path".into(),
+        ))
+        .await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(body["Error"], true);
+        assert_eq!(body["ErrorType"], "InternalServerError");
+        assert!(!body.to_string().contains("secret"), "{body}");
+    }
+
+    #[tokio::test]
+    async fn each_status_has_the_superoffice_error_shape() {
+        let cases = [
+            (ApiError::bad_request("bad"), 400, "ArgumentException"),
+            (ApiError::Unauthorized("who".into()), 401, "Unauthorized"),
+            (ApiError::Forbidden("no".into()), 403, "Forbidden"),
+            (ApiError::task_not_found(9), 404, "SoNotFoundException"),
+        ];
+        for (error, status, error_type) in cases {
+            let (actual, body) = body_of(error).await;
+            assert_eq!(actual.as_u16(), status);
+            assert_eq!(body["ErrorType"], error_type);
+            assert_eq!(body["ErrorSource"], "sobatch");
+            assert!(body["ErrorMessage"].is_string());
+            assert_eq!(body.get("Message").is_some(), status == 400);
+        }
+    }
+
+    #[test]
+    fn store_errors_become_internal_errors() {
+        let error: ApiError = EngineError::Store(sobatch_store::StoreError::WriterGone).into();
+        assert!(matches!(error, ApiError::Internal(_)));
+    }
+}
