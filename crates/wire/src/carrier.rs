@@ -9,6 +9,34 @@ use sobatch_core::{Parameters, Task};
 
 use crate::date::{DateStyle, format_date};
 
+/// The members of a rendered [`BatchTaskInfo`], in the order they are written.
+pub const BATCH_TASK_INFO_MEMBERS: [&str; 24] = [
+    "Id",
+    "Name",
+    "AssociateId",
+    "DetailsTable",
+    "DetailsRecord",
+    "IsSystemTask",
+    "IsInternalTask",
+    "ParameterObject",
+    "LastStarted",
+    "Created",
+    "StartCount",
+    "DatabaseSerialNumber",
+    "Context",
+    "Result",
+    "State",
+    "Description",
+    "Response",
+    "Request",
+    "ProgressDescription",
+    "ProgressPercent",
+    "FileName",
+    "CancellationBehaviour",
+    "TableRight",
+    "FieldProperties",
+];
+
 /// One task as SuperOffice clients expect to read it. Field order is the wire order.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(rename_all = "PascalCase")]

@@ -290,26 +290,12 @@ impl CarrierInput {
 
     /// A state selector (`All` allowed), by name, number or numeric string.
     pub fn state_selector(&self, name: &str) -> Result<Option<StateSelector>, WireError> {
-        let invalid = |shown: String| {
-            WireError::member(name, format!("{shown} is not a valid BatchTaskState"))
-        };
-        match self.get(name) {
-            None | Some(Node::Null) => Ok(None),
-            Some(Node::Str(text)) => StateSelector::parse(text)
-                .map(Some)
-                .ok_or_else(|| invalid(quoted(text))),
-            Some(node @ (Node::Int(_) | Node::UInt(_) | Node::Float(_))) => {
-                let code = whole_number(node, name, i64::MIN.into(), i64::MAX.into())?;
-                code.and_then(|code| i64::try_from(code).ok())
-                    .and_then(StateSelector::from_code)
-                    .map(Some)
-                    .ok_or_else(|| invalid(node.describe()))
-            }
-            Some(other) => Err(WireError::member(
-                name,
-                format!("{name} must be a BatchTaskState name, not {}", other.kind()),
-            )),
-        }
+        self.enumeration(
+            name,
+            "BatchTaskState",
+            StateSelector::parse,
+            StateSelector::from_code,
+        )
     }
 
     /// A storable state: like [`CarrierInput::state_selector`] but `All` is refused, since no task
@@ -326,30 +312,38 @@ impl CarrierInput {
     }
 
     fn cancellation(&self, name: &str) -> Result<Option<CancellationBehaviour>, WireError> {
-        let invalid = |shown: String| {
-            WireError::member(
-                name,
-                format!("{shown} is not a valid CancellationBehaviour"),
-            )
-        };
+        self.enumeration(
+            name,
+            "CancellationBehaviour",
+            CancellationBehaviour::parse,
+            CancellationBehaviour::from_code,
+        )
+    }
+
+    /// An enum member as clients send it: a name (parsed by `parse`, which decides about case and
+    /// aliases), a number, or `null` for absent.
+    fn enumeration<T>(
+        &self,
+        name: &str,
+        type_name: &str,
+        parse: impl Fn(&str) -> Option<T>,
+        from_code: impl Fn(i64) -> Option<T>,
+    ) -> Result<Option<T>, WireError> {
+        let invalid =
+            |shown: String| WireError::member(name, format!("{shown} is not a valid {type_name}"));
         match self.get(name) {
             None | Some(Node::Null) => Ok(None),
-            Some(Node::Str(text)) => CancellationBehaviour::parse(text)
-                .map(Some)
-                .ok_or_else(|| invalid(quoted(text))),
+            Some(Node::Str(text)) => parse(text).map(Some).ok_or_else(|| invalid(quoted(text))),
             Some(node @ (Node::Int(_) | Node::UInt(_) | Node::Float(_))) => {
                 let code = whole_number(node, name, i64::MIN.into(), i64::MAX.into())?;
                 code.and_then(|code| i64::try_from(code).ok())
-                    .and_then(CancellationBehaviour::from_code)
+                    .and_then(from_code)
                     .map(Some)
                     .ok_or_else(|| invalid(node.describe()))
             }
             Some(other) => Err(WireError::member(
                 name,
-                format!(
-                    "{name} must be a CancellationBehaviour name, not {}",
-                    other.kind()
-                ),
+                format!("{name} must be a {type_name} name, not {}", other.kind()),
             )),
         }
     }

@@ -4,19 +4,7 @@ use proptest::prelude::*;
 use serde_json::json;
 use sobatch_wire::Method;
 
-use crate::helpers::{TestApp, spawn_app};
-
-async fn post_raw(app: &TestApp, body: &[u8]) -> sobatch_wire::RawResponse {
-    app.client
-        .send(
-            Method::POST,
-            "/api/v1/BatchTask",
-            &[("Content-Type", "application/json")],
-            Some(body.to_vec()),
-        )
-        .await
-        .unwrap()
-}
+use crate::helpers::spawn_app;
 
 fn assert_error_body(response: &sobatch_wire::RawResponse, status: u16, what: &str) {
     assert_eq!(response.status, status, "{what}: {:?}", response.body);
@@ -88,7 +76,7 @@ async fn malformed_and_wrong_typed_bodies_are_400_and_name_the_problem() {
         ),
     ];
     for (what, body, needle) in cases {
-        let response = post_raw(&app, &body).await;
+        let response = app.post_raw(&body).await;
         assert_error_body(&response, 400, what);
         let message = response.json().unwrap()["ErrorMessage"]
             .as_str()
@@ -127,11 +115,7 @@ async fn bad_path_segments_are_400_or_404_with_the_error_body() {
             .unwrap();
         assert_error_body(&response, status, &format!("{method} {path}"));
     }
-    let response = app
-        .client
-        .send(Method::PATCH, "/api/v1/BatchTask/1", &[], None)
-        .await
-        .unwrap();
+    let response = app.send(Method::PATCH, "/api/v1/BatchTask/1", None).await;
     assert_eq!(response.status, 405);
     app.shutdown().await;
 }
@@ -143,7 +127,7 @@ async fn an_oversized_body_is_413() {
         r#"{{"Name": "Echo", "Description": "{}"}}"#,
         "x".repeat(2 * 1024 * 1024)
     );
-    let response = post_raw(&app, big.as_bytes()).await;
+    let response = app.post_raw(big.as_bytes()).await;
     assert_error_body(&response, 413, "2 MiB body");
     app.shutdown().await;
 }
@@ -184,7 +168,7 @@ fn no_body_makes_the_server_answer_5xx() {
     });
     runner
         .run(&arbitrary_body(), |body| {
-            let response = runtime.block_on(post_raw(&app, &body));
+            let response = runtime.block_on(app.post_raw(&body));
             prop_assert!(response.status < 500, "{} for {:?}", response.status, body);
             Ok(())
         })

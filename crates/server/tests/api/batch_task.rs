@@ -2,35 +2,9 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{sleep_task, spawn_app};
+use sobatch_wire::BATCH_TASK_INFO_MEMBERS;
 
-/// The member order of a BatchTaskInfo on the wire.
-const MEMBERS: [&str; 24] = [
-    "Id",
-    "Name",
-    "AssociateId",
-    "DetailsTable",
-    "DetailsRecord",
-    "IsSystemTask",
-    "IsInternalTask",
-    "ParameterObject",
-    "LastStarted",
-    "Created",
-    "StartCount",
-    "DatabaseSerialNumber",
-    "Context",
-    "Result",
-    "State",
-    "Description",
-    "Response",
-    "Request",
-    "ProgressDescription",
-    "ProgressPercent",
-    "FileName",
-    "CancellationBehaviour",
-    "TableRight",
-    "FieldProperties",
-];
+use crate::helpers::{sleep_task, spawn_app};
 
 fn seed_sample() -> Value {
     json!({
@@ -62,16 +36,7 @@ fn seed_sample() -> Value {
 #[tokio::test]
 async fn post_returns_a_bare_number_and_get_returns_every_member_in_order() {
     let app = spawn_app().await;
-    let response = app
-        .client
-        .send(
-            sobatch_wire::Method::POST,
-            "/api/v1/BatchTask",
-            &[("Content-Type", "application/json; charset=utf-8")],
-            Some(br#"{"Name": "NoExecutorYet"}"#.to_vec()),
-        )
-        .await
-        .unwrap();
+    let response = app.post_raw(br#"{"Name": "NoExecutorYet"}"#).await;
     assert_eq!(response.status, 200);
     assert_eq!(
         response.headers["content-type"],
@@ -84,19 +49,16 @@ async fn post_returns_a_bare_number_and_get_returns_every_member_in_order() {
     assert!(id > 0);
 
     let response = app
-        .client
         .send(
             sobatch_wire::Method::GET,
             &format!("/api/v1/BatchTask/{id}"),
-            &[],
             None,
         )
-        .await
-        .unwrap();
+        .await;
     assert_eq!(response.status, 200);
     let text = std::str::from_utf8(&response.body).unwrap();
     let mut last = 0;
-    for member in MEMBERS {
+    for member in BATCH_TASK_INFO_MEMBERS {
         let at = text
             .find(&format!("\"{member}\":"))
             .unwrap_or_else(|| panic!("{member} missing from {text}"));
@@ -104,7 +66,10 @@ async fn post_returns_a_bare_number_and_get_returns_every_member_in_order() {
         last = at;
     }
     let task: Value = serde_json::from_str(text).unwrap();
-    assert_eq!(task.as_object().unwrap().len(), MEMBERS.len());
+    assert_eq!(
+        task.as_object().unwrap().len(),
+        BATCH_TASK_INFO_MEMBERS.len()
+    );
     assert_eq!(task["Id"], id);
     assert_eq!(task["Name"], "NoExecutorYet");
     assert_eq!(task["State"], "New");
@@ -198,31 +163,19 @@ async fn the_documented_post_sample_round_trips() {
 async fn parameter_order_and_odd_keys_come_back_exactly() {
     let app = spawn_app().await;
     let body = r#"{"name":"Keep","parameterObject":{"z":"1","A":"2","ключ":"värde","":"empty key","a":"lower"}}"#;
-    let response = app
-        .client
-        .send(
-            sobatch_wire::Method::POST,
-            "/api/v1/BatchTask",
-            &[("Content-Type", "application/json")],
-            Some(body.as_bytes().to_vec()),
-        )
-        .await
-        .unwrap();
+    let response = app.post_raw(body.as_bytes()).await;
     assert_eq!(response.status, 200);
     let id: i32 = std::str::from_utf8(&response.body)
         .unwrap()
         .parse()
         .unwrap();
     let raw = app
-        .client
         .send(
             sobatch_wire::Method::GET,
             &format!("/api/v1/BatchTask/{id}"),
-            &[],
             None,
         )
-        .await
-        .unwrap();
+        .await;
     let text = std::str::from_utf8(&raw.body).unwrap();
     assert!(
         text.contains(
@@ -294,15 +247,12 @@ async fn get_of_missing_ids_is_404_with_the_error_body() {
         "99999999999999999999",
     ] {
         let response = app
-            .client
             .send(
                 sobatch_wire::Method::GET,
                 &format!("/api/v1/BatchTask/{segment}"),
-                &[],
                 None,
             )
-            .await
-            .unwrap();
+            .await;
         assert_eq!(response.status, 404, "{segment}");
         let body = response.json().unwrap();
         assert_eq!(body["Error"], true);
@@ -453,15 +403,12 @@ async fn delete_answers_204_and_the_task_is_gone() {
         .start(json!({"Name": "Waiting", "ParameterObject": {"a": "b"}}))
         .await;
     let response = app
-        .client
         .send(
             sobatch_wire::Method::DELETE,
             &format!("/api/v1/BatchTask/{id}"),
-            &[],
             None,
         )
-        .await
-        .unwrap();
+        .await;
     assert_eq!(response.status, 204);
     assert!(response.body.is_empty());
     assert_eq!(app.client.task_get(id).await.unwrap(), None);
@@ -484,23 +431,16 @@ async fn route_literals_match_in_any_case() {
         format!("/api/v1/batchtask/{id}"),
         format!("/API/V1/BATCHTASK/{id}"),
     ] {
-        let response = app
-            .client
-            .send(sobatch_wire::Method::GET, &path, &[], None)
-            .await
-            .unwrap();
+        let response = app.send(sobatch_wire::Method::GET, &path, None).await;
         assert_eq!(response.status, 200, "{path}");
     }
     let response = app
-        .client
         .send(
             sobatch_wire::Method::POST,
             &format!("/api/v1/batchtask/{id}/stop"),
-            &[],
             None,
         )
-        .await
-        .unwrap();
+        .await;
     assert_eq!(response.status, 200);
     assert_eq!(&response.body[..], b"true");
     app.shutdown().await;

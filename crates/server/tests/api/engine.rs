@@ -9,15 +9,8 @@ async fn echo_succeeds_with_its_parameters_as_the_response() {
     let app = spawn_app().await;
     // A raw body: `json!` would sort the keys, and the order is what is under test.
     let response = app
-        .client
-        .send(
-            sobatch_wire::Method::POST,
-            "/api/v1/BatchTask",
-            &[("Content-Type", "application/json")],
-            Some(br#"{"Name": "Echo", "ParameterObject": {"b": "2", "a": "1"}}"#.to_vec()),
-        )
-        .await
-        .unwrap();
+        .post_raw(br#"{"Name": "Echo", "ParameterObject": {"b": "2", "a": "1"}}"#)
+        .await;
     let id: i32 = response.text().parse().unwrap();
     let task = app.wait_for_state(id, "Succeeded").await;
     assert_eq!(task["Response"], r#"{"b":"2","a":"1"}"#);

@@ -70,6 +70,30 @@ impl TestApp {
         }
     }
 
+    /// Sends any request as the admin, without interpreting the answer.
+    pub async fn send(
+        &self,
+        method: sobatch_wire::Method,
+        path: &str,
+        body: Option<&[u8]>,
+    ) -> sobatch_wire::RawResponse {
+        let headers: &[(&str, &str)] = if body.is_some() {
+            &[("Content-Type", "application/json")]
+        } else {
+            &[]
+        };
+        self.client
+            .send(method, path, headers, body.map(<[u8]>::to_vec))
+            .await
+            .unwrap()
+    }
+
+    /// `POST /api/v1/BatchTask` with a body given byte for byte.
+    pub async fn post_raw(&self, body: &[u8]) -> sobatch_wire::RawResponse {
+        self.send(sobatch_wire::Method::POST, "/api/v1/BatchTask", Some(body))
+            .await
+    }
+
     /// Starts a task and returns its id.
     pub async fn start(&self, body: Value) -> i32 {
         self.client.task_start(&body).await.unwrap()

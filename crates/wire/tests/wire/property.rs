@@ -6,35 +6,9 @@ use chrono_tz::Tz;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use sobatch_core::{AssociateId, CancellationBehaviour, Parameters, Task, TaskId, TaskState};
-use sobatch_wire::{CarrierInput, DateStyle, format_date, parse_date, render_task};
-
-/// Every member a carrier may have, so generated bodies hit the converters and not only unknown keys.
-const MEMBERS: [&str; 24] = [
-    "Id",
-    "Name",
-    "AssociateId",
-    "DetailsTable",
-    "DetailsRecord",
-    "IsSystemTask",
-    "IsInternalTask",
-    "ParameterObject",
-    "LastStarted",
-    "Created",
-    "StartCount",
-    "DatabaseSerialNumber",
-    "Context",
-    "Result",
-    "State",
-    "Description",
-    "Response",
-    "Request",
-    "ProgressDescription",
-    "ProgressPercent",
-    "FileName",
-    "CancellationBehaviour",
-    "TableRight",
-    "FieldProperties",
-];
+use sobatch_wire::{
+    BATCH_TASK_INFO_MEMBERS, CarrierInput, DateStyle, format_date, parse_date, render_task,
+};
 
 const ZONES: [Tz; 7] = [
     Tz::UTC,
@@ -48,18 +22,22 @@ const ZONES: [Tz; 7] = [
 
 /// A member name in random ASCII case, as camelCase and PascalCase clients send them.
 fn member_name() -> impl Strategy<Value = String> {
-    (proptest::sample::select(&MEMBERS[..]), any::<u32>()).prop_map(|(name, mask)| {
-        name.chars()
-            .enumerate()
-            .map(|(i, c)| {
-                if mask & (1 << (i % 32)) != 0 {
-                    c.to_ascii_lowercase()
-                } else {
-                    c.to_ascii_uppercase()
-                }
-            })
-            .collect()
-    })
+    (
+        proptest::sample::select(&BATCH_TASK_INFO_MEMBERS[..]),
+        any::<u32>(),
+    )
+        .prop_map(|(name, mask)| {
+            name.chars()
+                .enumerate()
+                .map(|(i, c)| {
+                    if mask & (1 << (i % 32)) != 0 {
+                        c.to_ascii_lowercase()
+                    } else {
+                        c.to_ascii_uppercase()
+                    }
+                })
+                .collect()
+        })
 }
 
 fn scalar() -> impl Strategy<Value = Value> {
