@@ -32,6 +32,9 @@ enum Command {
         /// TOML configuration file.
         #[arg(long)]
         config: Option<PathBuf>,
+        /// Also serve the SuperOffice routes under this path prefix, e.g. /Cust12345.
+        #[arg(long)]
+        base_path: Option<String>,
     },
     /// Create or upgrade the database schema, then exit.
     Migrate {
@@ -86,13 +89,21 @@ fn main() -> std::process::ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve { listen, db, config } => {
+        Command::Serve {
+            listen,
+            db,
+            config,
+            base_path,
+        } => {
             let mut config = Config::load(config.as_deref(), std::env::vars())?;
             if let Some(listen) = listen {
                 config.listen = listen;
             }
             if let Some(db) = db {
                 config.db = db;
+            }
+            if let Some(base_path) = base_path {
+                config.base_path = base_path;
             }
             let admin_password = std::env::var("SOBATCH_ADMIN_PASSWORD").ok();
             let app = Application::builder(config)

@@ -21,6 +21,9 @@ pub struct Config {
     pub db: String,
     /// IANA name of the zone dates are rendered in when a request names none. Default `UTC`.
     pub base_zone: String,
+    /// A path prefix the SuperOffice surface is also served under, such as `/Cust12345`, since
+    /// clients put a customer segment before `/api`. Default empty: the root only.
+    pub base_path: String,
     pub engine: EngineSection,
     pub auth: AuthSection,
     pub http: HttpSection,
@@ -66,6 +69,7 @@ impl Default for Config {
             listen: "127.0.0.1:8080".into(),
             db: "sqlite://sobatch.db".into(),
             base_zone: "UTC".into(),
+            base_path: String::new(),
             engine: EngineSection::default(),
             auth: AuthSection::default(),
             http: HttpSection::default(),
@@ -171,6 +175,17 @@ impl Config {
             problems.push(format!(
                 "base_zone: {:?} is not an IANA time zone name such as UTC or Europe/Oslo",
                 self.base_zone
+            ));
+        }
+        let base = self.base_path.trim_end_matches('/');
+        if !base.is_empty()
+            && (!base.starts_with('/')
+                || base.contains(['?', '#', ' '])
+                || base.split('/').skip(1).any(str::is_empty))
+        {
+            problems.push(format!(
+                "base_path: {:?} must be empty or a path such as /Cust12345",
+                self.base_path
             ));
         }
         if self.engine.workers == 0 {

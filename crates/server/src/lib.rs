@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod config;
 mod error;
+mod operation;
 mod respond;
 mod route;
 mod state;
@@ -106,6 +107,7 @@ impl ApplicationBuilder {
             addr,
             router,
             engine,
+            base_path: config.base_path.trim_end_matches('/').to_string(),
         })
     }
 }
@@ -116,6 +118,7 @@ pub struct Application {
     addr: SocketAddr,
     router: axum::Router,
     engine: Engine,
+    base_path: String,
 }
 
 impl Application {
@@ -146,7 +149,10 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartError> {
         let router = self.router;
-        let service = tower::util::MapRequestLayer::new(route::canonicalize_path);
+        let base_path = self.base_path;
+        let service = tower::util::MapRequestLayer::new(move |request| {
+            route::canonicalize_path(route::strip_base_path(request, &base_path))
+        });
         let app = tower::Layer::layer(&service, router);
         let stop = tokio_util::sync::CancellationToken::new();
         let stop_for_server = stop.clone();

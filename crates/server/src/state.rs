@@ -1,7 +1,8 @@
-//! What every handler shares.
+//! What every handler shares, and how a task is rendered for a response.
 
+use sobatch_core::Task;
 use sobatch_engine::Engine;
-use sobatch_wire::DateStyle;
+use sobatch_wire::{BatchTaskInfo, DateStyle, render_task};
 
 use crate::auth::Authenticator;
 
@@ -11,4 +12,10 @@ pub struct AppState {
     pub auth: Authenticator,
     /// How dates are rendered when a request asks for nothing else.
     pub dates: DateStyle,
+}
+
+impl AppState {
+    pub fn render(&self, task: &Task) -> BatchTaskInfo {
+        render_task(task, &self.dates)
+    }
 }

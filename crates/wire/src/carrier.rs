@@ -155,8 +155,89 @@ pub fn render_task_with_styles(
     }
 }
 
+/// The `$select` query option of the Agents surface: the members to keep; every other member of
+/// a result is written as `null` (spec §1.5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberSelection {
+    /// Indexes into [`BATCH_TASK_INFO_MEMBERS`] of the members kept.
+    keep: Vec<usize>,
+}
+
+impl MemberSelection {
+    /// Parses `a,b,c`; names match case-insensitively, and names no carrier has are ignored.
+    pub fn parse(text: &str) -> MemberSelection {
+        let keep = text
+            .split(',')
+            .map(str::trim)
+            .filter_map(|name| {
+                BATCH_TASK_INFO_MEMBERS
+                    .iter()
+                    .position(|member| member.eq_ignore_ascii_case(name))
+            })
+            .collect();
+        MemberSelection { keep }
+    }
+
+    /// `info` with the unselected members nulled, in the usual member order.
+    pub fn apply(&self, info: &BatchTaskInfo) -> Result<SelectedBatchTaskInfo, serde_json::Error> {
+        let serde_json::Value::Object(mut all) = serde_json::to_value(info)? else {
+            return Ok(SelectedBatchTaskInfo(Vec::new()));
+        };
+        let members = BATCH_TASK_INFO_MEMBERS
+            .iter()
+            .enumerate()
+            .map(|(index, name)| {
+                let value = if self.keep.contains(&index) {
+                    all.remove(*name).unwrap_or(serde_json::Value::Null)
+                } else {
+                    serde_json::Value::Null
+                };
+                (*name, value)
+            })
+            .collect();
+        Ok(SelectedBatchTaskInfo(members))
+    }
+}
+
+/// A carrier after `$select`: the members in wire order, some of them `null`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SelectedBatchTaskInfo(Vec<(&'static str, serde_json::Value)>);
+
+impl Serialize for SelectedBatchTaskInfo {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (key, value) in &self.0 {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_selection_nulls_every_other_member_and_keeps_the_order() {
+        let info = render_task(&sample_task(), &DateStyle::utc());
+        let selected = MemberSelection::parse(" name ,STATE,nonsense")
+            .apply(&info)
+            .unwrap();
+        let text = serde_json::to_string(&selected).unwrap();
+        assert!(
+            text.starts_with(r#"{"Id":null,"Name":"SampleBatchPlugin","AssociateId":null"#),
+            "{text}"
+        );
+        assert!(text.contains(r#""State":"Started""#), "{text}");
+        assert!(
+            text.ends_with(r#""TableRight":null,"FieldProperties":null}"#),
+            "{text}"
+        );
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            value.as_object().unwrap().len(),
+            BATCH_TASK_INFO_MEMBERS.len()
+        );
+    }
+
     use chrono::{DateTime, Utc};
     use chrono_tz::Tz;
     use sobatch_core::{AssociateId, CancellationBehaviour, TaskId, TaskState};

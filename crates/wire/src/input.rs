@@ -137,6 +137,39 @@ pub fn parse_int32_segment(s: &str) -> Segment {
 }
 
 impl CarrierInput {
+    /// No members at all: what an Agents call without a body binds to (every parameter default).
+    pub fn empty() -> CarrierInput {
+        CarrierInput {
+            members: Vec::new(),
+        }
+    }
+
+    /// Adds query-string parameters for the members the body does not have (the body wins, as
+    /// the Agents surface documents). A name given several times becomes a list, so
+    /// `AssociateIds=1&AssociateIds=2` binds like `[1, 2]`. Names starting with `$` are query
+    /// options, not parameters, and are skipped.
+    pub fn with_query(mut self, pairs: &[(String, String)]) -> CarrierInput {
+        let mut added: Vec<(String, Node)> = Vec::new();
+        for (name, value) in pairs {
+            if name.starts_with('$') || self.has(name) {
+                continue;
+            }
+            match added
+                .iter_mut()
+                .find(|(existing, _)| existing.eq_ignore_ascii_case(name))
+            {
+                Some((_, Node::Array(items))) => items.push(Node::Str(value.clone())),
+                Some((_, node)) => {
+                    let first = std::mem::replace(node, Node::Null);
+                    *node = Node::Array(vec![first, Node::Str(value.clone())]);
+                }
+                None => added.push((name.clone(), Node::Str(value.clone()))),
+            }
+        }
+        self.members.extend(added);
+        self
+    }
+
     /// Parses a request body that must be one JSON object (a UTF-8 byte-order mark is allowed).
     pub fn from_json(body: &[u8]) -> Result<CarrierInput, WireError> {
         let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
@@ -264,6 +297,26 @@ impl CarrierInput {
     pub fn int32_list(&self, name: &str) -> Result<Option<Vec<i32>>, WireError> {
         match self.get(name) {
             None | Some(Node::Null) => Ok(None),
+            // A lone value, as a query string or a form gives one: `5` or `"5,7"`.
+            Some(Node::Str(text)) => text
+                .split(',')
+                .map(str::trim)
+                .filter(|part| !part.is_empty())
+                .map(|part| {
+                    part.parse::<i32>().map_err(|_| {
+                        WireError::member(
+                            name,
+                            format!("{name} must hold whole numbers, not {}", quoted(part)),
+                        )
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(Some),
+            Some(node @ (Node::Int(_) | Node::UInt(_) | Node::Float(_))) => {
+                let value = whole_number(node, name, i32::MIN.into(), i32::MAX.into())?
+                    .and_then(|value| i32::try_from(value).ok());
+                Ok(value.map(|value| vec![value]))
+            }
             Some(Node::Array(items)) => items
                 .iter()
                 .map(|item| {
@@ -563,6 +616,45 @@ impl<'de> Visitor<'de> for NodeVisitor {
 
 #[cfg(test)]
 mod tests {
+
+    fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+        items
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn query_parameters_fill_in_what_the_body_lacks_and_repeat_into_lists() {
+        let input = CarrierInput::from_json(br#"{"Id": 5}"#)
+            .unwrap()
+            .with_query(&pairs(&[
+                ("id", "9"),
+                ("State", "New"),
+                ("AssociateIds", "1"),
+                ("associateIds", "2"),
+                ("$select", "Id"),
+            ]));
+        assert_eq!(input.int32("Id").unwrap(), Some(5));
+        assert_eq!(
+            input.state_selector("state").unwrap(),
+            Some(StateSelector::Only(TaskState::New))
+        );
+        assert_eq!(input.int32_list("AssociateIds").unwrap(), Some(vec![1, 2]));
+        assert!(!input.has("$select"));
+    }
+
+    #[test]
+    fn a_lone_value_binds_as_a_one_element_or_comma_separated_list() {
+        let input = CarrierInput::empty().with_query(&pairs(&[("Ids", "3, 4"), ("One", "7")]));
+        assert_eq!(input.int32_list("Ids").unwrap(), Some(vec![3, 4]));
+        assert_eq!(input.int32_list("One").unwrap(), Some(vec![7]));
+        let input = CarrierInput::from_json(br#"{"N": 8, "Bad": "1,x"}"#).unwrap();
+        assert_eq!(input.int32_list("N").unwrap(), Some(vec![8]));
+        assert!(input.int32_list("Bad").unwrap_err().message.contains("Bad"));
+        assert_eq!(CarrierInput::empty().int32_list("N").unwrap(), None);
+    }
+
     use super::*;
 
     fn input(text: &str) -> CarrierInput {

@@ -11,7 +11,10 @@ pub mod date;
 pub mod error;
 pub mod input;
 
-pub use carrier::{BATCH_TASK_INFO_MEMBERS, BatchTaskInfo, render_task, render_task_with_styles};
+pub use carrier::{
+    BATCH_TASK_INFO_MEMBERS, BatchTaskInfo, MemberSelection, SelectedBatchTaskInfo, render_task,
+    render_task_with_styles,
+};
 pub use client::{ClientError, Method, RawResponse, WireClient};
 pub use date::{DateStyle, format_date, parse_date};
 pub use error::ErrorBody;

@@ -1,16 +1,18 @@
-//! The SuperOffice REST routes for one task: `/api/v1/BatchTask` (R2–R7 of the spec).
+//! The SuperOffice REST routes for tasks: `/api/v1/BatchTask` (R2–R7 of the spec). Not found is a
+//! 404 here; the operations themselves live in [`crate::operation`].
 
 use axum::Extension;
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, State};
 use axum::response::Response;
 use bytes::Bytes;
-use sobatch_core::{TaskId, Visibility};
-use sobatch_engine::{Caller, Owner, StopReply};
-use sobatch_store::TaskFilter;
-use sobatch_wire::{BatchTaskInfo, CarrierInput, Segment, parse_int32_segment, render_task};
+use sobatch_core::Visibility;
+use sobatch_engine::{Caller, StopReply};
+use sobatch_wire::{BatchTaskInfo, CarrierInput, Segment, parse_int32_segment};
 
+use super::body_bytes;
 use crate::error::ApiError;
+use crate::operation;
 use crate::respond;
 use crate::state::AppState;
 
@@ -20,15 +22,8 @@ pub async fn batch_task_start(
     Extension(caller): Extension<Caller>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let input = CarrierInput::from_json(&body_bytes(body)?)?;
-    let fields = input.start_fields()?;
-    let owner = if fields.is_system_task || fields.associate_id == Some(0) {
-        Owner::System
-    } else {
-        Owner::Caller
-    };
-    let start = fields.into_task_start(caller.id);
-    let id = state.engine.task_start(&caller, owner, start).await?;
+    let carrier = CarrierInput::from_json(&body_bytes(body)?)?;
+    let id = operation::start(&state, &caller, &carrier).await?;
     Ok(respond::ok(&id.0))
 }
 
@@ -46,26 +41,16 @@ pub async fn batch_task_get(
     }
     match parse_int32_segment(&segment) {
         Segment::Id(id) => {
-            let task = if id > 0 {
-                state.engine.task_get(TaskId(id)).await?
-            } else {
-                None
-            };
-            let task = task.ok_or_else(|| ApiError::task_not_found(id))?;
-            Ok(respond::ok(&render_task(&task, &state.dates)))
+            let task = operation::get(&state, id)
+                .await?
+                .ok_or_else(|| ApiError::task_not_found(id))?;
+            Ok(respond::ok(&state.render(&task)))
         }
         Segment::OutOfRange => Err(ApiError::task_not_found(segment)),
         Segment::State(selector) => {
-            let filter = TaskFilter {
-                owners: Visibility::UserOnly.into(),
-                state: selector,
-                name: None,
-            };
-            let tasks = state.engine.task_list(&filter).await?;
-            let infos: Vec<BatchTaskInfo> = tasks
-                .iter()
-                .map(|task| render_task(task, &state.dates))
-                .collect();
+            let tasks =
+                operation::list(&state, Visibility::UserOnly.into(), selector, None).await?;
+            let infos: Vec<BatchTaskInfo> = tasks.iter().map(|task| state.render(task)).collect();
             Ok(respond::ok(&infos))
         }
         Segment::Invalid => Err(ApiError::bad_request(format!(
@@ -74,7 +59,8 @@ pub async fn batch_task_get(
     }
 }
 
-/// `PUT /api/v1/BatchTask/{Id}`: writes State, Description, Response and Request only.
+/// `PUT /api/v1/BatchTask/{Id}`: writes State, Description, Response and Request only; the path
+/// id wins over the body's.
 pub async fn batch_task_update(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -82,14 +68,12 @@ pub async fn batch_task_update(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let (segment, id) = path_task_id(segment)?;
-    let input = CarrierInput::from_json(&body_bytes(body)?)?;
-    let fields = input.update_fields()?;
-    let task = match id {
-        Some(id) => state.engine.task_update(&caller, id, fields.update).await?,
-        None => None,
-    };
-    let task = task.ok_or_else(|| ApiError::task_not_found(segment))?;
-    Ok(respond::ok(&render_task(&task, &state.dates)))
+    let carrier = CarrierInput::from_json(&body_bytes(body)?)?;
+    let fields = carrier.update_fields()?;
+    let task = operation::update(&state, &caller, id, fields.update)
+        .await?
+        .ok_or_else(|| ApiError::task_not_found(segment))?;
+    Ok(respond::ok(&state.render(&task)))
 }
 
 /// `POST /api/v1/BatchTask/{id}/Stop`: a bare boolean, `true` iff the task was stopped.
@@ -98,11 +82,7 @@ pub async fn batch_task_stop(
     segment: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let (segment, id) = path_task_id(segment)?;
-    let reply = match id {
-        Some(id) => state.engine.task_stop(id).await?,
-        None => StopReply::NotFound,
-    };
-    match reply {
+    match operation::stop(&state, id).await? {
         StopReply::NotFound => Err(ApiError::task_not_found(segment)),
         StopReply::Stopped(stopped) => Ok(respond::ok(&stopped)),
     }
@@ -113,20 +93,9 @@ pub async fn batch_task_delete(
     State(state): State<AppState>,
     segment: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
-    if let (_, Some(id)) = path_task_id(segment)? {
-        state.engine.task_delete(&[id]).await?;
-    }
+    let (_, id) = path_task_id(segment)?;
+    operation::delete(&state, &[id]).await?;
     Ok(respond::no_content())
-}
-
-fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
-    body.map_err(|rejection| {
-        if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::PayloadTooLarge("the request body is larger than the server accepts".into())
-        } else {
-            ApiError::bad_request(format!("the request body could not be read: {rejection}"))
-        }
-    })
 }
 
 fn path_segment(segment: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
@@ -135,15 +104,13 @@ fn path_segment(segment: Result<Path<String>, PathRejection>) -> Result<String, 
         .map_err(|rejection| ApiError::bad_request(format!("bad path: {rejection}")))
 }
 
-/// A path id: `Some` for a positive int32, `None` for an integer no task can have (0, negative or
-/// too large: the task is simply not found); anything else is a 400.
-fn path_task_id(
-    segment: Result<Path<String>, PathRejection>,
-) -> Result<(String, Option<TaskId>), ApiError> {
+/// A path id. An integer that no task can have (0, negative, beyond int32) becomes 0, which the
+/// operations treat as not found; anything else is a 400.
+fn path_task_id(segment: Result<Path<String>, PathRejection>) -> Result<(String, i32), ApiError> {
     let segment = path_segment(segment)?;
     match parse_int32_segment(&segment) {
-        Segment::Id(id) if id > 0 => Ok((segment, Some(TaskId(id)))),
-        Segment::Id(_) | Segment::OutOfRange => Ok((segment, None)),
+        Segment::Id(id) => Ok((segment, id)),
+        Segment::OutOfRange => Ok((segment, 0)),
         Segment::State(_) | Segment::Invalid => Err(ApiError::bad_request(format!(
             "'{segment}' is not a valid task id"
         ))),

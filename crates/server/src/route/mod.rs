@@ -1,14 +1,17 @@
 //! The HTTP routes: the SuperOffice surface (behind authentication) and our own service routes.
 
+mod agents;
 mod batch_task;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::extract::Request;
+use axum::extract::rejection::BytesRejection;
 use axum::http::StatusCode;
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use bytes::Bytes;
 
 use crate::auth::require_caller;
 use crate::error::ApiError;
@@ -16,7 +19,7 @@ use crate::state::AppState;
 
 /// Literal path segments of the SuperOffice surface. ASP.NET matches routes case-insensitively, so
 /// clients send any case; requests are rewritten to this spelling before routing.
-const CANONICAL_SEGMENTS: &[&str] = &["api", "v1", "BatchTask", "Stop"];
+const CANONICAL_SEGMENTS: &[&str] = &["api", "v1", "BatchTask", "Stop", "Agents", "Batch"];
 
 pub fn router(state: AppState, body_limit: usize) -> Router {
     let superoffice = Router::new()
@@ -35,6 +38,12 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
             "/api/v1/BatchTask/{id}/Stop",
             post(batch_task::batch_task_stop).fallback(method_not_allowed),
         )
+        .route(
+            "/api/v1/Agents/Batch/{method}",
+            post(agents::agents_batch_invoke)
+                .get(agents::agents_batch_describe)
+                .fallback(method_not_allowed),
+        )
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             require_caller,
@@ -45,6 +54,55 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(state)
+}
+
+/// Reads a request body, mapping a too-large one to 413 and other failures to 400.
+fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge("the request body is larger than the server accepts".into())
+        } else {
+            ApiError::bad_request(format!("the request body could not be read: {rejection}"))
+        }
+    })
+}
+
+/// Removes the configured base path (`/Cust12345`) from the front of a request path, so the
+/// SuperOffice surface answers both under it and at the root, as clients configured either way
+/// expect. The match ignores case, as the rest of the path does.
+pub fn strip_base_path(mut request: Request, base_path: &str) -> Request {
+    if base_path.is_empty() {
+        return request;
+    }
+    let path = request.uri().path();
+    let Some(head) = path.get(..base_path.len()) else {
+        return request;
+    };
+    let rest = &path[base_path.len()..];
+    if !head.eq_ignore_ascii_case(base_path) || !(rest.is_empty() || rest.starts_with('/')) {
+        return request;
+    }
+    let mut path_and_query = if rest.is_empty() {
+        "/".to_string()
+    } else {
+        rest.to_string()
+    };
+    if let Some(query) = request.uri().query() {
+        path_and_query.push('?');
+        path_and_query.push_str(query);
+    }
+    set_path_and_query(&mut request, &path_and_query);
+    request
+}
+
+fn set_path_and_query(request: &mut Request, path_and_query: &str) {
+    let mut parts = request.uri().clone().into_parts();
+    if let Ok(value) = path_and_query.parse() {
+        parts.path_and_query = Some(value);
+        if let Ok(uri) = axum::http::Uri::from_parts(parts) {
+            *request.uri_mut() = uri;
+        }
+    }
 }
 
 /// Rewrites the literal segments of a request path to their canonical case (see
@@ -74,13 +132,7 @@ pub fn canonicalize_path(mut request: Request) -> Request {
         path_and_query.push('?');
         path_and_query.push_str(query);
     }
-    let mut parts = request.uri().clone().into_parts();
-    if let Ok(value) = path_and_query.parse() {
-        parts.path_and_query = Some(value);
-        if let Ok(uri) = axum::http::Uri::from_parts(parts) {
-            *request.uri_mut() = uri;
-        }
-    }
+    set_path_and_query(&mut request, &path_and_query);
     request
 }
 
@@ -113,6 +165,31 @@ mod tests {
             .body(axum::body::Body::empty())
             .unwrap();
         canonicalize_path(request).uri().to_string()
+    }
+
+    fn strip(uri: &str, base: &str) -> String {
+        let request = Request::builder()
+            .uri(uri)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        strip_base_path(request, base).uri().to_string()
+    }
+
+    #[test]
+    fn the_base_path_is_removed_only_as_a_whole_leading_segment() {
+        assert_eq!(
+            strip("/Cust12345/api/v1/BatchTask?x=1", "/Cust12345"),
+            "/api/v1/BatchTask?x=1"
+        );
+        assert_eq!(strip("/cust12345/api", "/Cust12345"), "/api");
+        assert_eq!(strip("/Cust12345", "/Cust12345"), "/");
+        assert_eq!(strip("/Cust123456/api", "/Cust12345"), "/Cust123456/api");
+        assert_eq!(
+            strip("/api/v1/BatchTask", "/Cust12345"),
+            "/api/v1/BatchTask"
+        );
+        assert_eq!(strip("/api", ""), "/api");
+        assert_eq!(strip("/", "/Cust12345"), "/");
     }
 
     #[test]

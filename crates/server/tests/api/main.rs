@@ -4,6 +4,7 @@
 // Tests may panic on unexpected results; that is how they fail.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod agents;
 mod auth;
 mod bad_input;
 mod batch_task;
