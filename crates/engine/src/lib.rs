@@ -24,8 +24,11 @@ pub use error::EngineError;
 pub use executor::{Executor, ExecutorRegistry, TaskContext, TaskFailure, TaskOutcome};
 pub use operation::{Caller, StopReply};
 
-/// The Result written when Stop ends a task.
-pub const STOPPED_RESULT: &str = "Stopped by request";
+pub mod text;
+
+/// The Result written when Stop ends a task: a resource reference, rendered in each reader's
+/// language ("Stopped by request" in English).
+pub const STOPPED_RESULT: &str = text::TASK_STOPPED;
 
 /// Why a running task's cancellation token fired.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,9 +134,7 @@ impl Owner {
         match self {
             Owner::Caller => Ok(caller.id),
             Owner::System if caller.is_admin => Ok(AssociateId::SYSTEM),
-            Owner::System => Err(EngineError::Forbidden(
-                "only administrators may start system tasks".into(),
-            )),
+            Owner::System => Err(EngineError::Forbidden(text::SYSTEM_TASK_FORBIDDEN.into())),
         }
     }
 }

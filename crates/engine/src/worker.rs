@@ -332,7 +332,7 @@ fn panic_text(error: tokio::task::JoinError) -> String {
         .map(|s| (*s).to_string())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic".to_string());
-    format!("the executor panicked: {message}")
+    crate::text::task_panicked(&message)
 }
 
 pub(crate) async fn shutdown(inner: &Arc<Inner>) {

@@ -18,8 +18,11 @@ use sobatch_core::Associate;
 use sobatch_engine::Caller;
 use sobatch_store::Store;
 
+use sobatch_wire::language::ResourceId;
+
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::text::message;
 
 /// The cache never grows past this; when full it is cleared, which only costs re-verification.
 const CACHE_MAX: usize = 10_000;
@@ -193,8 +196,9 @@ async fn authenticate(
     state: &AppState,
     authorization: Option<axum::http::HeaderValue>,
 ) -> Result<Caller, ApiError> {
-    let header =
-        authorization.ok_or_else(|| ApiError::Unauthorized("authentication is required".into()))?;
+    let header = authorization.ok_or_else(|| {
+        ApiError::Unauthorized(message(ResourceId::ErrorAuthenticationRequired, &[]))
+    })?;
     let value = header
         .to_str()
         .map_err(|_| ApiError::Unauthorized("the Authorization header is not ASCII".into()))?;
@@ -204,9 +208,10 @@ async fn authenticate(
             id: associate.id,
             is_admin: associate.is_admin(),
         }),
-        None => Err(ApiError::Unauthorized(
-            "the user name or password is wrong".into(),
-        )),
+        None => Err(ApiError::Unauthorized(message(
+            ResourceId::ErrorWrongCredentials,
+            &[],
+        ))),
     }
 }
 

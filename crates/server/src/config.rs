@@ -24,6 +24,10 @@ pub struct Config {
     /// A path prefix the SuperOffice surface is also served under, such as `/Cust12345`, since
     /// clients put a customer segment before `/api`. Default empty: the root only.
     pub base_path: String,
+    /// The absolute URL clients reach this server at (`https://crm.example.com/Cust12345`), for the
+    /// URLs discovery lists. Default empty: taken from `X-Forwarded-Proto`/`X-Forwarded-Host` or
+    /// `Host` per request.
+    pub public_url: String,
     pub engine: EngineSection,
     pub auth: AuthSection,
     pub http: HttpSection,
@@ -70,6 +74,7 @@ impl Default for Config {
             db: "sqlite://sobatch.db".into(),
             base_zone: "UTC".into(),
             base_path: String::new(),
+            public_url: String::new(),
             engine: EngineSection::default(),
             auth: AuthSection::default(),
             http: HttpSection::default(),
@@ -186,6 +191,14 @@ impl Config {
             problems.push(format!(
                 "base_path: {:?} must be empty or a path such as /Cust12345",
                 self.base_path
+            ));
+        }
+        let absolute =
+            self.public_url.starts_with("http://") || self.public_url.starts_with("https://");
+        if !self.public_url.is_empty() && !absolute {
+            problems.push(format!(
+                "public_url: {:?} must be an absolute http(s) URL",
+                self.public_url
             ));
         }
         if self.engine.workers == 0 {

@@ -6,7 +6,10 @@ use axum::response::{IntoResponse, Response};
 use sobatch_engine::EngineError;
 use sobatch_wire::{ErrorBody, WireError};
 
+use sobatch_wire::language::ResourceId;
+
 use crate::respond;
+use crate::text::message;
 
 const SOURCE: &str = "sobatch";
 
@@ -26,6 +29,18 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// `Accept` names nothing the server can write.
+    #[error("{0}")]
+    NotAcceptable(String),
+    /// The body's `Content-Type` is not one the server reads.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// `If-Unmodified-Since` and the task changed after it.
+    #[error("{0}")]
+    PreconditionFailed(String),
+    /// The route exists, the method does not.
+    #[error("{0}")]
+    MethodNotAllowed(String),
     /// Anything unexpected; the text goes to the log only.
     #[error("{0}")]
     Internal(String),
@@ -40,7 +55,7 @@ impl ApiError {
     }
 
     pub fn task_not_found(id: impl std::fmt::Display) -> Self {
-        ApiError::NotFound(format!("BatchTask id {id} not found"))
+        ApiError::NotFound(message(ResourceId::ErrorTaskNotFound, &[&id.to_string()]))
     }
 }
 
@@ -93,13 +108,29 @@ impl IntoResponse for ApiError {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 ErrorBody::new("PayloadTooLarge", message, SOURCE),
             ),
+            ApiError::NotAcceptable(message) => (
+                StatusCode::NOT_ACCEPTABLE,
+                ErrorBody::new("NotAcceptable", message, SOURCE),
+            ),
+            ApiError::UnsupportedMediaType(message) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ErrorBody::new("UnsupportedMediaType", message, SOURCE),
+            ),
+            ApiError::PreconditionFailed(message) => (
+                StatusCode::PRECONDITION_FAILED,
+                ErrorBody::new("PreconditionFailed", message, SOURCE),
+            ),
+            ApiError::MethodNotAllowed(message) => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                ErrorBody::new("MethodNotAllowed", message, SOURCE),
+            ),
             ApiError::Internal(cause) => {
                 tracing::error!(error = %cause, "request failed");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
                     ErrorBody::new(
                         "InternalServerError",
-                        "the server could not complete the request; the cause is in its log",
+                        message(ResourceId::ErrorInternal, &[]),
                         SOURCE,
                     ),
                 )

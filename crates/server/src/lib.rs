@@ -3,12 +3,17 @@
 //! told to stop. The binary only parses flags and calls in here.
 
 pub mod auth;
+mod conditional;
 pub mod config;
+mod context;
 mod error;
+mod negotiate;
 mod operation;
+mod patch;
 mod respond;
 mod route;
 mod state;
+mod text;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -80,14 +85,6 @@ impl ApplicationBuilder {
         );
         let auth =
             Authenticator::new(store, config.auth.credential_cache).map_err(StartError::Other)?;
-        let state = AppState {
-            engine: engine.clone(),
-            auth,
-            dates: DateStyle {
-                zone: config.zone(),
-                include_offset: false,
-            },
-        };
         let listener =
             TcpListener::bind(&config.listen)
                 .await
@@ -99,6 +96,16 @@ impl ApplicationBuilder {
             addr: config.listen.clone(),
             source,
         })?;
+        let state = AppState {
+            engine: engine.clone(),
+            auth,
+            dates: DateStyle {
+                zone: config.zone(),
+                include_offset: false,
+            },
+            public_url: config.public_url.clone(),
+            local_addr: addr,
+        };
         engine.start();
         let router = route::router(state, config.http.body_limit);
         info!("listening on http://{addr}");

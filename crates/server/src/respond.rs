@@ -34,9 +34,3 @@ pub fn json<T: Serialize + ?Sized>(status: StatusCode, value: &T) -> Response {
 pub fn ok<T: Serialize + ?Sized>(value: &T) -> Response {
     json(StatusCode::OK, value)
 }
-
-pub fn no_content() -> Response {
-    let mut response = Response::new(Body::empty());
-    *response.status_mut() = StatusCode::NO_CONTENT;
-    response
-}

@@ -12,6 +12,10 @@ pub struct AppState {
     pub auth: Authenticator,
     /// How dates are rendered when a request asks for nothing else.
     pub dates: DateStyle,
+    /// The configured public URL, or empty to derive it from each request.
+    pub public_url: String,
+    /// Where the server listens; the host of last resort in absolute URLs.
+    pub local_addr: std::net::SocketAddr,
 }
 
 impl AppState {

@@ -203,6 +203,13 @@ impl MemberSelection {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SelectedBatchTaskInfo(Vec<(&'static str, serde_json::Value)>);
 
+impl SelectedBatchTaskInfo {
+    /// The members in wire order, deselected ones as `null`, for renderers other than JSON.
+    pub fn members(&self) -> &[(&'static str, serde_json::Value)] {
+        &self.0
+    }
+}
+
 impl Serialize for SelectedBatchTaskInfo {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(self.0.len()))?;

@@ -144,6 +144,11 @@ impl CarrierInput {
         }
     }
 
+    /// A carrier from members that another body format (XML, a form) has already parsed.
+    pub(crate) fn from_members(members: Vec<(String, Node)>) -> CarrierInput {
+        CarrierInput { members }
+    }
+
     /// Adds query-string parameters for the members the body does not have (the body wins, as
     /// the Agents surface documents). A name given several times becomes a list, so
     /// `AssociateIds=1&AssociateIds=2` binds like `[1, 2]`. Names starting with `$` are query
@@ -413,6 +418,7 @@ impl CarrierInput {
     fn parameters(&self, name: &str) -> Result<Option<Parameters>, WireError> {
         match self.get(name) {
             None | Some(Node::Null) => Ok(None),
+            Some(Node::Invalid(message)) => Err(WireError::member(name, message.clone())),
             Some(Node::Object(entries)) => {
                 let mut parameters = Parameters::new();
                 for (key, value) in entries {
@@ -512,8 +518,11 @@ fn quoted(text: &str) -> String {
 /// A parsed JSON value that keeps object members in body order, duplicates included.
 /// `serde_json::Value` would sort keys (and drop duplicates) unless a crate-wide feature is on, and
 /// `ParameterObject` must come back in the order it was sent.
+///
+/// The XML and form readers build this tree directly, so every body format binds through the same
+/// getters; those readers only ever produce `Null`, `Str`, `Array`, `Object` and `Invalid`.
 #[derive(Debug, Clone, PartialEq)]
-enum Node {
+pub(crate) enum Node {
     Null,
     Bool(bool),
     Int(i64),
@@ -522,6 +531,10 @@ enum Node {
     Str(String),
     Array(Vec<Node>),
     Object(Vec<(String, Node)>),
+    /// A value another body format could not give a shape to, with the reason (an XML dictionary
+    /// entry without a `Key`). Like any other bad value it is reported only when an operation
+    /// binds the member.
+    Invalid(String),
 }
 
 impl Node {
@@ -534,6 +547,7 @@ impl Node {
             Node::Str(_) => "a string",
             Node::Array(_) => "an array",
             Node::Object(_) => "an object",
+            Node::Invalid(_) => "a malformed value",
         }
     }
 

@@ -9,7 +9,11 @@ pub mod carrier;
 pub mod client;
 pub mod date;
 pub mod error;
+pub mod form;
 pub mod input;
+pub mod language;
+pub mod timezone;
+pub mod xml;
 
 pub use carrier::{
     BATCH_TASK_INFO_MEMBERS, BatchTaskInfo, MemberSelection, SelectedBatchTaskInfo, render_task,
@@ -18,4 +22,9 @@ pub use carrier::{
 pub use client::{ClientError, Method, RawResponse, WireClient};
 pub use date::{DateStyle, format_date, parse_date};
 pub use error::ErrorBody;
+pub use form::carrier_input_from_form;
 pub use input::{CarrierInput, Segment, StartFields, UpdateFields, WireError, parse_int32_segment};
+pub use language::{Lang, LanguageRequest, ResourceId, localize, parse_language_headers};
+pub use timezone::{DateRendering, ResolvedZone, TimeZoneRequest, date_rendering, zone_code_for};
+pub use timezone::{parse_so_timezone, resolve_zone};
+pub use xml::carrier_input_from_xml;

@@ -6,6 +6,8 @@ use async_trait::async_trait;
 use sobatch_core::task::TEXT_MAX;
 use sobatch_core::truncate_chars;
 
+use crate::text;
+
 use super::{Executor, TaskContext, TaskFailure, TaskOutcome};
 
 /// Succeeds at once; its Response is its parameters as a JSON object.
@@ -56,7 +58,7 @@ impl Executor for Sleep {
         };
         let total = Duration::from_secs_f64(seconds);
         let started = tokio::time::Instant::now();
-        ctx.progress(0, format!("Sleeping 0.0 of {seconds} s"));
+        ctx.progress(0, text::sleep_progress(0.0, seconds));
         loop {
             let elapsed = started.elapsed();
             if elapsed >= total {
@@ -75,10 +77,10 @@ impl Executor for Sleep {
             };
             ctx.progress(
                 percent,
-                format!("Sleeping {:.1} of {seconds} s", elapsed.as_secs_f64()),
+                text::sleep_progress(elapsed.as_secs_f64(), seconds),
             );
         }
-        Ok(TaskOutcome::succeeded().with_response(format!("Slept {seconds} s")))
+        Ok(TaskOutcome::succeeded().with_response(text::sleep_done(seconds)))
     }
 }
 
@@ -90,7 +92,7 @@ impl Executor for Fail {
     async fn run(&self, ctx: TaskContext) -> Result<TaskOutcome, TaskFailure> {
         let message = ctx
             .parameter("Message")
-            .unwrap_or("failed on request")
+            .unwrap_or(text::FAIL_DEFAULT)
             .to_string();
         Err(TaskFailure::new(message))
     }

@@ -15,6 +15,7 @@ use sobatch_store::OwnerFilter;
 use sobatch_wire::{CarrierInput, MemberSelection};
 
 use super::body_bytes;
+use crate::context::{Reply, RequestContext};
 use crate::error::ApiError;
 use crate::operation;
 use crate::respond;
@@ -160,6 +161,11 @@ const METHODS: [Description; 15] = [
     },
 ];
 
+/// Every method's name and one-line summary, for discovery.
+pub fn method_summaries() -> impl Iterator<Item = (&'static str, &'static str)> {
+    METHODS.iter().map(|d| (d.name, d.summary))
+}
+
 /// Method names match case-insensitively, as ASP.NET routing does.
 fn describe(name: &str) -> Result<&'static Description, ApiError> {
     METHODS
@@ -172,6 +178,7 @@ fn describe(name: &str) -> Result<&'static Description, ApiError> {
 pub async fn agents_batch_invoke(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
+    Extension(context): Extension<RequestContext>,
     Path(name): Path<String>,
     RawQuery(query): RawQuery,
     body: Result<Bytes, BytesRejection>,
@@ -183,15 +190,9 @@ pub async fn agents_batch_invoke(
         .rev()
         .find(|(key, _)| key.eq_ignore_ascii_case("$select"))
         .map(|(_, value)| MemberSelection::parse(value));
-    let body = body_bytes(body)?;
-    let params = if body.iter().all(u8::is_ascii_whitespace) {
-        CarrierInput::empty()
-    } else {
-        CarrierInput::from_json(&body)?
-    }
-    .with_query(&query);
-    let reply = Reply {
-        state: &state,
+    let params = context.parameters(&body_bytes(body)?)?.with_query(&query);
+    let reply = Answer {
+        context: &context,
         selection: selection.as_ref(),
     };
     let caller = &caller;
@@ -204,9 +205,10 @@ pub async fn agents_batch_invoke(
         Method::StartBatchJob => {
             let carrier = params
                 .nested("BatchTaskInfo")?
-                .unwrap_or_else(CarrierInput::empty);
+                // A bare carrier (an XML body whose root is <BatchTaskInfo>) stands for itself.
+                .unwrap_or_else(|| params.clone());
             let id = operation::start(&state, caller, &carrier).await?;
-            Ok(respond::ok(&id.0))
+            Ok(context.reply(Reply::Int(id.0)))
         }
         Method::StopBatchJob => {
             let id = params.int32("Id")?.unwrap_or(0);
@@ -214,12 +216,13 @@ pub async fn agents_batch_invoke(
                 StopReply::NotFound => false,
                 StopReply::Stopped(stopped) => stopped,
             };
-            Ok(respond::ok(&stopped))
+            Ok(context.reply(Reply::Bool(stopped)))
         }
         Method::UpdateBatchTask => {
             let carrier = params
                 .nested("BatchTaskInfo")?
-                .unwrap_or_else(CarrierInput::empty);
+                // A bare carrier (an XML body whose root is <BatchTaskInfo>) stands for itself.
+                .unwrap_or_else(|| params.clone());
             let fields = carrier.update_fields()?;
             let id = fields.id.unwrap_or(0);
             reply.one(operation::update(&state, caller, id, fields.update).await?)
@@ -227,12 +230,12 @@ pub async fn agents_batch_invoke(
         Method::DeleteBatchTasks => {
             let ids = params.int32_list("BatchTaskIds")?.unwrap_or_default();
             operation::delete(&state, &ids).await?;
-            Ok(respond::no_content())
+            Ok(context.reply(Reply::NoContent))
         }
         Method::DeleteBatchTask => {
             let id = params.int32("BatchTaskId")?.unwrap_or(0);
             operation::delete(&state, &[id]).await?;
-            Ok(respond::no_content())
+            Ok(context.reply(Reply::NoContent))
         }
         list_method => {
             let query = ListQuery::bind(list_method, &params)?;
@@ -306,45 +309,45 @@ impl ListQuery {
     }
 }
 
-/// Renders results with the request's `$select`.
-struct Reply<'a> {
-    state: &'a AppState,
+/// Shapes results with the request's format, zone, language and `$select`.
+struct Answer<'a> {
+    context: &'a RequestContext,
     selection: Option<&'a MemberSelection>,
 }
 
-impl Reply<'_> {
+impl Answer<'_> {
     /// One task, or `null` with 200 when there is none.
     fn one(&self, task: Option<Task>) -> Result<Response, ApiError> {
-        match task {
-            None => Ok(respond::ok(&serde_json::Value::Null)),
-            Some(task) => self.render(std::slice::from_ref(&task), |mut items| items.pop()),
-        }
+        let Some(task) = task else {
+            return Ok(self.context.reply(Reply::NullTask));
+        };
+        let info = self.context.render(&task);
+        Ok(self.context.reply(match self.selection {
+            Some(selection) => Reply::SelectedTask(Box::new(select(selection, &info)?)),
+            None => Reply::Task(Box::new(info)),
+        }))
     }
 
     fn many(&self, tasks: Vec<Task>) -> Result<Response, ApiError> {
-        self.render(&tasks, Some)
+        let infos = tasks.iter().map(|task| self.context.render(task));
+        Ok(self.context.reply(match self.selection {
+            Some(selection) => Reply::SelectedTasks(
+                infos
+                    .map(|info| select(selection, &info))
+                    .collect::<Result<_, _>>()?,
+            ),
+            None => Reply::Tasks(infos.collect()),
+        }))
     }
+}
 
-    fn render<T: Serialize>(
-        &self,
-        tasks: &[Task],
-        shape: impl FnOnce(Vec<serde_json::Value>) -> Option<T>,
-    ) -> Result<Response, ApiError> {
-        let items = tasks
-            .iter()
-            .map(|task| {
-                let info = self.state.render(task);
-                match self.selection {
-                    Some(selection) => selection
-                        .apply(&info)
-                        .and_then(|selected| serde_json::to_value(&selected)),
-                    None => serde_json::to_value(&info),
-                }
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| ApiError::Internal(format!("render tasks: {e}")))?;
-        Ok(respond::ok(&shape(items)))
-    }
+fn select(
+    selection: &MemberSelection,
+    info: &sobatch_wire::BatchTaskInfo,
+) -> Result<sobatch_wire::SelectedBatchTaskInfo, ApiError> {
+    selection
+        .apply(info)
+        .map_err(|e| ApiError::Internal(format!("select members: {e}")))
 }
 
 /// `GET /api/v1/Agents/Batch/{Method}`: describes the method; never invokes it.

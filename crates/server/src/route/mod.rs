@@ -2,6 +2,7 @@
 
 mod agents;
 mod batch_task;
+mod discovery;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -14,8 +15,11 @@ use axum::routing::{get, post};
 use bytes::Bytes;
 
 use crate::auth::require_caller;
+use sobatch_wire::language::ResourceId;
+
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::text::message;
 
 /// Literal path segments of the SuperOffice surface. ASP.NET matches routes case-insensitively, so
 /// clients send any case; requests are rewritten to this spelling before routing.
@@ -31,6 +35,7 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
             "/api/v1/BatchTask/{segment}",
             get(batch_task::batch_task_get)
                 .put(batch_task::batch_task_update)
+                .patch(batch_task::batch_task_patch)
                 .delete(batch_task::batch_task_delete)
                 .fallback(method_not_allowed),
         )
@@ -47,9 +52,16 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             require_caller,
+        ))
+        // Outside authentication, so that a 401 too comes in the request's format and language.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::context::request_context,
         ));
     Router::new()
         .route("/healthz", get(health))
+        .route("/api", get(discovery::api_describe))
+        .route("/api/v1", get(discovery::api_v1_routes))
         .merge(superoffice)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(body_limit))
@@ -60,7 +72,7 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
 fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
     body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::PayloadTooLarge("the request body is larger than the server accepts".into())
+            ApiError::PayloadTooLarge(message(ResourceId::ErrorPayloadTooLarge, &[]))
         } else {
             ApiError::bad_request(format!("the request body could not be read: {rejection}"))
         }
@@ -82,6 +94,7 @@ pub fn strip_base_path(mut request: Request, base_path: &str) -> Request {
     if !head.eq_ignore_ascii_case(base_path) || !(rest.is_empty() || rest.starts_with('/')) {
         return request;
     }
+    let mounted = MountedUnder(head.to_string());
     let mut path_and_query = if rest.is_empty() {
         "/".to_string()
     } else {
@@ -92,8 +105,14 @@ pub fn strip_base_path(mut request: Request, base_path: &str) -> Request {
         path_and_query.push_str(query);
     }
     set_path_and_query(&mut request, &path_and_query);
+    request.extensions_mut().insert(mounted);
     request
 }
+
+/// The base path a request came in under, as the client spelled it; discovery puts it back into
+/// the absolute URLs it lists.
+#[derive(Debug, Clone)]
+pub struct MountedUnder(pub String);
 
 fn set_path_and_query(request: &mut Request, path_and_query: &str) {
     let mut parts = request.uri().clone().into_parts();
@@ -145,14 +164,11 @@ async fn not_found(request: Request) -> Response {
 }
 
 async fn method_not_allowed(request: Request) -> Response {
-    let mut response = ApiError::bad_request(format!(
-        "{} is not supported on {}",
-        request.method(),
-        request.uri().path()
+    ApiError::MethodNotAllowed(message(
+        ResourceId::ErrorMethodNotSupported,
+        &[request.method().as_str(), request.uri().path()],
     ))
-    .into_response();
-    *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
-    response
+    .into_response()
 }
 
 #[cfg(test)]

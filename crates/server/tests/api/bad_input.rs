@@ -115,7 +115,7 @@ async fn bad_path_segments_are_400_or_404_with_the_error_body() {
             .unwrap();
         assert_error_body(&response, status, &format!("{method} {path}"));
     }
-    let response = app.send(Method::PATCH, "/api/v1/BatchTask/1", None).await;
+    let response = app.send(Method::PATCH, "/api/v1/BatchTask", None).await;
     assert_eq!(response.status, 405);
     app.shutdown().await;
 }

@@ -8,6 +8,7 @@ mod agents;
 mod auth;
 mod bad_input;
 mod batch_task;
+mod conventions;
 mod engine;
 mod helpers;
 mod shutdown;
