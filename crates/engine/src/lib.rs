@@ -21,7 +21,9 @@ use tokio_util::task::TaskTracker;
 pub use clock::{Clock, SystemClock};
 pub use config::EngineConfig;
 pub use error::EngineError;
-pub use executor::{Executor, ExecutorRegistry, TaskContext, TaskFailure, TaskOutcome};
+pub use executor::{
+    DefinitionSettings, Executor, ExecutorRegistry, TaskContext, TaskFailure, TaskOutcome,
+};
 pub use operation::{Caller, StopReply};
 
 pub mod text;
@@ -34,6 +36,8 @@ pub const STOPPED_RESULT: &str = text::TASK_STOPPED;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum CancelReason {
     Stop,
+    /// The run outlasted its definition's timeout.
+    Timeout,
     Shutdown,
     LeaseLost,
 }
@@ -106,6 +110,10 @@ impl Engine {
 
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.inner.store
+    }
+
+    pub fn executors(&self) -> &ExecutorRegistry {
+        &self.inner.executors
     }
 
     /// Stops claiming, lets running tasks finish for up to the configured grace period, then cancels

@@ -31,6 +31,13 @@ impl Engine {
         mut start: TaskStart,
     ) -> Result<TaskId, EngineError> {
         start.owner = owner.resolve(caller)?;
+        if start.cancellation.is_none() {
+            start.cancellation = self
+                .inner
+                .executors
+                .settings(&start.name)
+                .and_then(|settings| settings.cancellation);
+        }
         let start = start.normalize().map_err(EngineError::Invalid)?;
         if self.inner.config.reject_unknown_tasks && !self.inner.executors.contains(&start.name) {
             return Err(EngineError::Invalid(format!(

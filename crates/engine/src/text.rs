@@ -13,6 +13,11 @@ pub fn task_panicked(message: &str) -> String {
     reference("SR_SOBATCH_TASK_PANICKED", &[message])
 }
 
+/// "Timed out after {0} s".
+pub fn task_timed_out(seconds: f64) -> String {
+    reference("SR_SOBATCH_TASK_TIMED_OUT", &[&seconds.to_string()])
+}
+
 /// "Sleeping {0} of {1} s"; numbers are written invariantly (`.` before decimals).
 pub fn sleep_progress(elapsed: f64, total: f64) -> String {
     reference(

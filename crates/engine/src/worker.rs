@@ -158,10 +158,16 @@ async fn supervise(
 
     let (progress_tx, mut progress_rx) = watch::channel(ReportedProgress::default());
     progress_rx.mark_unchanged();
+    let name = task.name.clone();
     let ctx = TaskContext::new(task, progress_tx, token.clone());
     let mut handle = tokio::spawn(async move { executor.run(ctx).await });
 
     let heartbeat_every = (inner.config.lease / 3).max(Duration::from_millis(50));
+    let timeout = inner
+        .executors
+        .settings(&name)
+        .and_then(|settings| settings.timeout);
+    let deadline = timeout.map(|timeout| tokio::time::Instant::now() + timeout);
     let mut next_heartbeat = tokio::time::Instant::now() + heartbeat_every;
     let mut progress_open = true;
     let mut cancel_seen = false;
@@ -169,6 +175,9 @@ async fn supervise(
     let joined = loop {
         tokio::select! {
             joined = &mut handle => break joined,
+            () = sleep_until_some(deadline), if !cancel_seen => {
+                cancel(token, reason, CancelReason::Timeout);
+            }
             () = token.cancelled(), if !cancel_seen => {
                 cancel_seen = true;
                 abort_at = Some(tokio::time::Instant::now() + CANCEL_GRACE);
@@ -221,6 +230,13 @@ async fn supervise(
         Some(CancelReason::Stop) => {
             info!(task_id = id.0, "task stopped");
             let finish = failed(STOPPED_RESULT.to_string());
+            inner.store.task_finish(id, lease, finish, now).await?;
+            return Ok(());
+        }
+        Some(CancelReason::Timeout) => {
+            let seconds = timeout.map_or(0.0, |t| t.as_secs_f64());
+            info!(task_id = id.0, seconds, "task timed out");
+            let finish = failed(crate::text::task_timed_out(seconds));
             inner.store.task_finish(id, lease, finish, now).await?;
             return Ok(());
         }

@@ -10,8 +10,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use sobatch_core::{AssociateId, TaskId, TaskStart, TaskState};
 use sobatch_engine::{
-    Caller, Clock, Engine, EngineConfig, EngineError, ExecutorRegistry, Owner, StopReply,
-    TaskContext, TaskFailure, TaskOutcome,
+    Caller, Clock, DefinitionSettings, Engine, EngineConfig, EngineError, ExecutorRegistry, Owner,
+    StopReply, TaskContext, TaskFailure, TaskOutcome,
 };
 use sobatch_store::{SqliteStore, Store, TaskClaimParams};
 
@@ -71,6 +71,16 @@ fn setup(config: EngineConfig) -> Setup {
     let mut executors = ExecutorRegistry::with_builtins();
     executors.register("Block", Block);
     executors.register("Stubborn", Stubborn);
+    executors.register_with(
+        "Slow",
+        Block,
+        DefinitionSettings {
+            kind: "embedded",
+            timeout: Some(Duration::from_millis(200)),
+            cancellation: Some(sobatch_core::CancellationBehaviour::CannotCancel),
+            ..DefinitionSettings::default()
+        },
+    );
     let engine = Engine::new(store.clone(), executors, config, clock.clone());
     Setup {
         engine,
@@ -272,4 +282,49 @@ async fn an_executor_that_ignores_stop_is_aborted_and_the_task_fails() {
     let task = wait_state(&s.store, id, TaskState::Failed).await;
     assert_eq!(task.result.as_deref(), Some(sobatch_engine::STOPPED_RESULT));
     s.engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_run_past_its_timeout_fails_saying_so() {
+    let s = setup(EngineConfig::default());
+    s.engine.start();
+    let id = s
+        .engine
+        .task_start(&USER, Owner::Caller, TaskStart::new("slow", USER.id))
+        .await
+        .unwrap();
+    let task = wait_state(&s.store, id, TaskState::Failed).await;
+    assert_eq!(
+        task.result.as_deref(),
+        Some("[SR_SOBATCH_TASK_TIMED_OUT:0.2]")
+    );
+    assert_eq!(task.start_count, 1);
+    s.engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_definition_default_cancellation_applies_unless_the_start_chooses() {
+    let s = setup(EngineConfig::default());
+    let id = s
+        .engine
+        .task_start(&USER, Owner::Caller, TaskStart::new("Slow", USER.id))
+        .await
+        .unwrap();
+    let task = s.store.task_get(id).await.unwrap().unwrap();
+    assert_eq!(
+        task.cancellation,
+        sobatch_core::CancellationBehaviour::CannotCancel
+    );
+    let mut start = TaskStart::new("Slow", USER.id);
+    start.cancellation = Some(sobatch_core::CancellationBehaviour::CanCancel);
+    let id = s
+        .engine
+        .task_start(&USER, Owner::Caller, start)
+        .await
+        .unwrap();
+    let task = s.store.task_get(id).await.unwrap().unwrap();
+    assert_eq!(
+        task.cancellation,
+        sobatch_core::CancellationBehaviour::CanCancel
+    );
 }

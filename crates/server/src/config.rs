@@ -31,6 +31,39 @@ pub struct Config {
     pub engine: EngineSection,
     pub auth: AuthSection,
     pub http: HttpSection,
+    /// Task definitions, as `[[task]]` tables.
+    #[serde(rename = "task")]
+    pub tasks: Vec<TaskSection>,
+}
+
+/// One `[[task]]`: a definition and who runs it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskSection {
+    /// The definition name tasks select it by (case-insensitive).
+    pub name: String,
+    /// Who runs it: `command` (an external program).
+    pub kind: String,
+    #[serde(default)]
+    pub description: String,
+    /// The program to run (kind `command`); started directly, not through a shell.
+    pub program: Option<String>,
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// Extra environment variables for the program.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// The program's working directory. Default: the server's.
+    pub working_dir: Option<std::path::PathBuf>,
+    /// A run longer than this fails, saying it timed out. Default `0s`: no limit.
+    #[serde(default, with = "humantime_serde_compat::optional")]
+    pub timeout: Option<Duration>,
+    /// How long a stopped program gets between SIGTERM and SIGKILL. Default `5s`.
+    #[serde(default, with = "humantime_serde_compat::optional")]
+    pub kill_grace: Option<Duration>,
+    /// `CanCancel` (default), `CancelWithWarning` or `CannotCancel`, for tasks whose start does
+    /// not choose.
+    pub cancellation: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -78,6 +111,7 @@ impl Default for Config {
             engine: EngineSection::default(),
             auth: AuthSection::default(),
             http: HttpSection::default(),
+            tasks: Vec::new(),
         }
     }
 }
@@ -210,6 +244,35 @@ impl Config {
         if self.engine.poll_interval.is_zero() {
             problems.push("engine.poll_interval: must be more than 0s".into());
         }
+        let mut names: Vec<String> = Vec::new();
+        for (index, task) in self.tasks.iter().enumerate() {
+            let at = format!("task[{index}] ({:?})", task.name);
+            let name = task.name.trim();
+            if name.is_empty() {
+                problems.push(format!("{at}: name must not be empty"));
+            } else if names.contains(&name.to_lowercase()) {
+                problems.push(format!("{at}: a task named {name:?} is already defined"));
+            } else {
+                names.push(name.to_lowercase());
+            }
+            match task.kind.as_str() {
+                "command" => {
+                    if task.program.as_deref().is_none_or(|p| p.trim().is_empty()) {
+                        problems.push(format!("{at}: kind \"command\" needs a program"));
+                    }
+                }
+                other => problems.push(format!(
+                    "{at}: kind {other:?} is not supported; use \"command\""
+                )),
+            }
+            if let Some(cancellation) = &task.cancellation
+                && sobatch_core::CancellationBehaviour::parse(cancellation).is_none()
+            {
+                problems.push(format!(
+                    "{at}: cancellation {cancellation:?} is not CanCancel, CancelWithWarning or CannotCancel"
+                ));
+            }
+        }
         if self.http.body_limit < 1024 {
             problems.push("http.body_limit: must be at least 1024 bytes".into());
         }
@@ -281,6 +344,20 @@ mod humantime_serde_compat {
             serde::de::Error::custom(format!("{text:?} is not a duration such as \"30s\": {e}"))
         })
     }
+
+    /// An optional duration where `"0s"` means none.
+    pub mod optional {
+        use std::time::Duration;
+
+        use serde::Deserializer;
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Option<Duration>, D::Error> {
+            let duration = super::deserialize(deserializer)?;
+            Ok((!duration.is_zero()).then_some(duration))
+        }
+    }
 }
 
 #[cfg(test)]
@@ -323,6 +400,49 @@ mod tests {
         assert_eq!(config.listen, "127.0.0.1:1");
         assert_eq!(config.engine.workers, 5);
         assert_eq!(config.engine.lease, Duration::from_secs(10));
+    }
+
+    #[test]
+    fn task_tables_are_read_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("sobatch.toml");
+        std::fs::write(
+            &file,
+            r#"
+[[task]]
+name = "Report"
+kind = "command"
+program = "/usr/bin/env"
+args = ["true"]
+env = { MODE = "fast" }
+timeout = "2m"
+cancellation = "CannotCancel"
+
+[[task]]
+name = "report"
+kind = "remote"
+"#,
+        )
+        .unwrap();
+        let config = Config::load(Some(&file), env(&[])).unwrap();
+        assert_eq!(config.tasks.len(), 2);
+        assert_eq!(config.tasks[0].timeout, Some(Duration::from_secs(120)));
+        assert_eq!(config.tasks[0].env["MODE"], "fast");
+        let error = config.validate().unwrap_err();
+        assert_eq!(error.problems.len(), 2, "{error}");
+        let text = error.to_string();
+        assert!(
+            text.contains("already defined") && text.contains("remote"),
+            "{text}"
+        );
+
+        std::fs::write(
+            &file,
+            "[[task]]\nname = \"X\"\nkind = \"command\"\nprogram = \"x\"\nretries = 3\n",
+        )
+        .unwrap();
+        let error = Config::load(Some(&file), env(&[])).unwrap_err();
+        assert!(error.to_string().contains("retries"), "{error}");
     }
 
     #[test]

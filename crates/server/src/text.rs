@@ -49,6 +49,7 @@ mod tests {
             text::task_panicked("boom | ] \\ x"),
             text::sleep_progress(1.25, 3.0),
             text::sleep_done(2.5),
+            text::task_timed_out(30.0),
         ];
         for reference in stored {
             for language in [

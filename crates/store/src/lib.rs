@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use sobatch_core::{
-    Associate, AssociateId, Role, StateSelector, Task, TaskId, TaskStart, TaskState, TaskUpdate,
-    Timestamp, Visibility,
+    Associate, AssociateId, Definition, Role, StateSelector, Task, TaskId, TaskStart, TaskState,
+    TaskUpdate, Timestamp, Visibility,
 };
 
 pub use error::StoreError;
@@ -141,6 +141,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<AssociateId, StoreError>;
     async fn associate_get_by_name(&self, name: &str) -> Result<Option<Associate>, StoreError>;
     async fn associate_count(&self) -> Result<i64, StoreError>;
+
+    /// Every definition row, including those created lazily for names nothing runs, by name.
+    async fn definition_list(&self) -> Result<Vec<Definition>, StoreError>;
 
     /// Creates a task (and its definition lazily, its parameter blob and link) in state `New`.
     /// When it returns, the row is durable.

@@ -18,7 +18,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use rusqlite::Connection;
-use sobatch_core::{Associate, AssociateId, Role, Task, TaskId, TaskStart, TaskUpdate, Timestamp};
+use sobatch_core::{
+    Associate, AssociateId, Definition, Role, Task, TaskId, TaskStart, TaskUpdate, Timestamp,
+};
 
 use crate::{
     Lease, LeaseCheck, Rescued, StopOutcome, Store, StoreError, TaskClaimParams, TaskFilter,
@@ -126,6 +128,10 @@ impl Store for SqliteStore {
 
     async fn associate_count(&self) -> Result<i64, StoreError> {
         self.readers.run(associate::count).await
+    }
+
+    async fn definition_list(&self) -> Result<Vec<Definition>, StoreError> {
+        self.readers.run(task::definition_list).await
     }
 
     async fn task_insert(&self, start: TaskStart, now: Timestamp) -> Result<TaskId, StoreError> {

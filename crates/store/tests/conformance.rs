@@ -351,6 +351,13 @@ async fn an_unknown_name_creates_a_definition_that_later_spellings_reuse(store: 
         ids(&store.task_list(&filter).await.unwrap()),
         vec![first, second, third]
     );
+    let definitions = store.definition_list().await.unwrap();
+    let names: Vec<&str> = definitions.iter().map(|d| d.name.as_str()).collect();
+    assert_eq!(
+        names,
+        vec!["MyReport", "Other"],
+        "one row per name, by name"
+    );
 }
 
 async fn a_task_takes_the_definition_cancellation_unless_it_names_its_own(store: Arc<dyn Store>) {

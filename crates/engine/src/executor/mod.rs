@@ -5,9 +5,10 @@ mod builtin;
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
-use sobatch_core::{Parameters, Task, TaskState};
+use sobatch_core::{CancellationBehaviour, Parameters, Task, TaskState};
 use tokio::sync::watch;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
@@ -124,10 +125,28 @@ impl TaskContext {
     }
 }
 
+/// What the engine knows of a definition besides its executor.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DefinitionSettings {
+    /// Who runs it: `built-in`, `command`, or `embedded` (a handler registered in code).
+    pub kind: &'static str,
+    pub description: String,
+    /// A run that lasts longer is cancelled and the task fails, saying it timed out.
+    pub timeout: Option<Duration>,
+    /// The CancellationBehaviour a task gets when its start does not choose one.
+    pub cancellation: Option<CancellationBehaviour>,
+}
+
+struct Registered {
+    name: String,
+    executor: Arc<dyn Executor>,
+    settings: DefinitionSettings,
+}
+
 /// Executors by definition name, matched case-insensitively.
 #[derive(Clone, Default)]
 pub struct ExecutorRegistry {
-    by_name: HashMap<String, (String, Arc<dyn Executor>)>,
+    by_name: HashMap<String, Arc<Registered>>,
 }
 
 impl ExecutorRegistry {
@@ -138,21 +157,64 @@ impl ExecutorRegistry {
     /// The registry with the built-in `Echo`, `Sleep` and `Fail`.
     pub fn with_builtins() -> Self {
         let mut registry = Self::new();
-        registry.register("Echo", Echo);
-        registry.register("Sleep", Sleep);
-        registry.register("Fail", Fail);
+        let builtin = |description: &str| DefinitionSettings {
+            kind: "built-in",
+            description: description.to_string(),
+            ..DefinitionSettings::default()
+        };
+        registry.register_with(
+            "Echo",
+            Echo,
+            builtin("Succeeds at once; its Response is its parameters as JSON."),
+        );
+        registry.register_with(
+            "Sleep",
+            Sleep,
+            builtin("Sleeps for parameter Seconds, reporting progress; honours Stop."),
+        );
+        registry.register_with(
+            "Fail",
+            Fail,
+            builtin("Fails with parameter Message as its Result."),
+        );
         registry
     }
 
+    /// Registers a handler written in code (programs that embed sobatch).
     pub fn register(&mut self, name: &str, executor: impl Executor) {
-        self.by_name
-            .insert(name.to_lowercase(), (name.to_string(), Arc::new(executor)));
+        let settings = DefinitionSettings {
+            kind: "embedded",
+            ..DefinitionSettings::default()
+        };
+        self.register_with(name, executor, settings);
+    }
+
+    pub fn register_with(
+        &mut self,
+        name: &str,
+        executor: impl Executor,
+        settings: DefinitionSettings,
+    ) {
+        self.by_name.insert(
+            name.to_lowercase(),
+            Arc::new(Registered {
+                name: name.to_string(),
+                executor: Arc::new(executor),
+                settings,
+            }),
+        );
     }
 
     pub fn get(&self, name: &str) -> Option<Arc<dyn Executor>> {
         self.by_name
             .get(&name.to_lowercase())
-            .map(|(_, executor)| executor.clone())
+            .map(|registered| registered.executor.clone())
+    }
+
+    pub fn settings(&self, name: &str) -> Option<&DefinitionSettings> {
+        self.by_name
+            .get(&name.to_lowercase())
+            .map(|registered| &registered.settings)
     }
 
     pub fn contains(&self, name: &str) -> bool {
@@ -163,7 +225,18 @@ impl ExecutorRegistry {
     pub fn names(&self) -> Vec<String> {
         self.by_name
             .values()
-            .map(|(name, _)| name.clone())
+            .map(|registered| registered.name.clone())
             .collect()
+    }
+
+    /// Every registered definition with its settings, sorted by name.
+    pub fn definitions(&self) -> Vec<(String, DefinitionSettings)> {
+        let mut all: Vec<_> = self
+            .by_name
+            .values()
+            .map(|registered| (registered.name.clone(), registered.settings.clone()))
+            .collect();
+        all.sort_by_key(|(name, _)| name.to_lowercase());
+        all
     }
 }

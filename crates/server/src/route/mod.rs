@@ -2,6 +2,7 @@
 
 mod agents;
 mod batch_task;
+mod definition;
 mod discovery;
 
 use axum::Router;
@@ -48,6 +49,10 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
             post(agents::agents_batch_invoke)
                 .get(agents::agents_batch_describe)
                 .fallback(method_not_allowed),
+        )
+        .route(
+            "/api/sobatch/v1/definitions",
+            get(definition::definition_list).fallback(method_not_allowed),
         )
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

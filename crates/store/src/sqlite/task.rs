@@ -8,8 +8,8 @@
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 use sobatch_core::{
-    AssociateId, CancellationBehaviour, Parameters, StateSelector, StopAction, Task, TaskId,
-    TaskStart, TaskState, TaskUpdate, Timestamp,
+    AssociateId, CancellationBehaviour, Definition, DefinitionId, Parameters, StateSelector,
+    StopAction, Task, TaskId, TaskStart, TaskState, TaskUpdate, Timestamp,
 };
 use tracing::warn;
 
@@ -180,6 +180,37 @@ pub(super) fn list(conn: &Connection, filter: &TaskFilter) -> Result<Vec<Task>, 
         tasks.push(decode(row)?);
     }
     Ok(tasks)
+}
+
+pub(super) fn definition_list(conn: &Connection) -> Result<Vec<Definition>, StoreError> {
+    let mut statement = conn.prepare_cached(
+        "SELECT BatchTaskDefinition_id, name, description, cancellationBehaviour
+         FROM batchtaskdefinition ORDER BY name",
+    )?;
+    let rows = statement.query_map([], |row| {
+        Ok((
+            row.get::<_, i64>(0)?,
+            row.get::<_, String>(1)?,
+            row.get::<_, String>(2)?,
+            row.get::<_, i64>(3)?,
+        ))
+    })?;
+    let mut definitions = Vec::new();
+    for row in rows {
+        let (id, name, description, code) = row?;
+        definitions.push(Definition {
+            id: DefinitionId(narrow(id, "BatchTaskDefinition_id")?),
+            name,
+            description,
+            cancellation: CancellationBehaviour::from_code(code).ok_or_else(|| {
+                corrupt(format!(
+                    "batchtaskdefinition {id}: cancellationBehaviour {code} is not a cancellation \
+                     behaviour"
+                ))
+            })?,
+        });
+    }
+    Ok(definitions)
 }
 
 /// Finds a definition by name (case-insensitively), creating it when `create` says so.
