@@ -21,8 +21,13 @@ struct Server {
 
 /// Starts `sobatch serve` on a free port in `dir` and waits for its "listening on" line.
 fn start_server(dir: &Path) -> Server {
+    start_server_with(dir, &[])
+}
+
+fn start_server_with(dir: &Path, extra: &[&str]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_sobatch"))
         .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(extra)
         .current_dir(dir)
         .env("SOBATCH_ADMIN_PASSWORD", PASSWORD)
         .env("SOBATCH_LOG", "info")
@@ -269,4 +274,60 @@ fn a_bad_configuration_is_refused_at_start_with_every_problem() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("listen"), "{stderr}");
     assert!(stderr.contains("engine.workers"), "{stderr}");
+}
+
+#[test]
+fn a_command_task_killed_with_its_server_is_rescued_and_run_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("sobatch.toml");
+    std::fs::write(
+        &config,
+        r#"
+[engine]
+lease = "1s"
+
+[[task]]
+name = "Slow"
+kind = "command"
+program = "/bin/sh"
+args = ["-c", "echo 'progress 10 working'; sleep 3; echo 'result finished'"]
+auto_restart_count = 2
+"#,
+    )
+    .unwrap();
+    let config = config.to_string_lossy().to_string();
+    let rt = runtime();
+    let server = start_server_with(dir.path(), &["--config", &config]);
+    let client = server.client();
+    let id = rt
+        .block_on(client.task_start(&json!({"Name": "Slow"})))
+        .unwrap();
+    wait_until(&rt, &client, id, |t| t["State"] == "Started");
+    server.kill();
+
+    let server = start_server_with(dir.path(), &["--config", &config]);
+    let client = server.client();
+    let task = wait_until(&rt, &client, id, |t| t["State"] == "Succeeded");
+    assert_eq!(task["StartCount"], 2, "{task}");
+    assert_eq!(task["Result"], "finished");
+    let status = server.terminate();
+    assert!(status.success(), "{status:?}");
+}
+
+/// Polls a task until `done` holds, for at most 60 s.
+fn wait_until(
+    rt: &tokio::runtime::Runtime,
+    client: &WireClient,
+    id: i32,
+    done: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let task = rt.block_on(client.task_get(id)).unwrap().unwrap();
+        if done(&task) {
+            return task;
+        }
+        assert!(Instant::now() < deadline, "gave up waiting: {task}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

@@ -22,7 +22,8 @@ pub use clock::{Clock, SystemClock};
 pub use config::EngineConfig;
 pub use error::EngineError;
 pub use executor::{
-    DefinitionSettings, Executor, ExecutorRegistry, TaskContext, TaskFailure, TaskOutcome,
+    CommandExecutor, CommandSpec, DefinitionSettings, Executor, ExecutorRegistry, TaskContext,
+    TaskFailure, TaskOutcome,
 };
 pub use operation::{Caller, StopReply};
 
@@ -94,6 +95,26 @@ impl Engine {
                 tasks: TaskTracker::new(),
             }),
         }
+    }
+
+    /// Writes every registered definition's settings to the store (timeout, restart limit, default
+    /// cancellation), so that the rescuer and other nodes apply them. Call before [`Engine::start`].
+    pub async fn definitions_sync(&self) -> Result<(), EngineError> {
+        let now = self.inner.clock.now();
+        for (name, settings) in self.inner.executors.definitions() {
+            let timeout_seconds = settings
+                .timeout
+                .map_or(0, |t| i32::try_from(t.as_secs().max(1)).unwrap_or(i32::MAX));
+            let config = sobatch_store::DefinitionConfig {
+                name,
+                description: settings.description,
+                timeout_seconds,
+                auto_restart_count: settings.auto_restart_count,
+                cancellation: settings.cancellation.unwrap_or_default(),
+            };
+            self.inner.store.definition_configure(config, now).await?;
+        }
+        Ok(())
     }
 
     /// Starts the dispatcher (which claims and runs tasks) and the rescuer.

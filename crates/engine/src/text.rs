@@ -5,6 +5,8 @@
 
 pub const TASK_STOPPED: &str = "[SR_SOBATCH_TASK_STOPPED]";
 pub const FAIL_DEFAULT: &str = "[SR_SOBATCH_FAIL_DEFAULT]";
+/// "The node running the task stopped answering and no restarts are left".
+pub const RESTARTS_EXHAUSTED: &str = "[SR_SOBATCH_TASK_RESTARTS_EXHAUSTED]";
 /// "only administrators may start system tasks", for the error a surface reports.
 pub const SYSTEM_TASK_FORBIDDEN: &str = "[SR_SOBATCH_ERROR_SYSTEM_TASK_FORBIDDEN]";
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use sobatch_core::task::TEXT_MAX;
 use sobatch_core::{Task, TaskState, truncate_chars};
-use sobatch_store::{Lease, LeaseCheck, TaskClaimParams, TaskFinish, TaskProgress};
+use sobatch_store::{Lease, LeaseCheck, RescuePolicy, TaskClaimParams, TaskFinish, TaskProgress};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
@@ -81,6 +81,7 @@ pub(crate) async fn dispatch(inner: Arc<Inner>) {
 
 /// Returns tasks whose lease expired to `New`, so that a crash loses nothing.
 pub(crate) async fn rescue(inner: Arc<Inner>) {
+    let policy = RescuePolicy::new(STOPPED_RESULT, crate::text::RESTARTS_EXHAUSTED);
     // Checked at least as often as the dispatcher polls, so an expired lease is noticed within a
     // poll interval of expiring; the query only touches the index of leased tasks.
     let every = (inner.config.lease / 2)
@@ -89,7 +90,7 @@ pub(crate) async fn rescue(inner: Arc<Inner>) {
     loop {
         match inner
             .store
-            .task_rescue_expired(STOPPED_RESULT, inner.clock.now())
+            .task_rescue_expired(&policy, inner.clock.now())
             .await
         {
             Ok(rescued) if !rescued.is_empty() => {
@@ -168,6 +169,11 @@ async fn supervise(
         .settings(&name)
         .and_then(|settings| settings.timeout);
     let deadline = timeout.map(|timeout| tokio::time::Instant::now() + timeout);
+    let cancel_grace = inner
+        .executors
+        .settings(&name)
+        .and_then(|settings| settings.cancel_grace)
+        .unwrap_or(CANCEL_GRACE);
     let mut next_heartbeat = tokio::time::Instant::now() + heartbeat_every;
     let mut progress_open = true;
     let mut cancel_seen = false;
@@ -180,7 +186,7 @@ async fn supervise(
             }
             () = token.cancelled(), if !cancel_seen => {
                 cancel_seen = true;
-                abort_at = Some(tokio::time::Instant::now() + CANCEL_GRACE);
+                abort_at = Some(tokio::time::Instant::now() + cancel_grace);
             }
             () = sleep_until_some(abort_at) => {
                 warn!(task_id = id.0, "executor ignored cancellation; aborting it");

@@ -72,6 +72,14 @@ fn setup(config: EngineConfig) -> Setup {
     executors.register("Block", Block);
     executors.register("Stubborn", Stubborn);
     executors.register_with(
+        "OneShot",
+        Block,
+        DefinitionSettings {
+            auto_restart_count: 0,
+            ..DefinitionSettings::default()
+        },
+    );
+    executors.register_with(
         "Slow",
         Block,
         DefinitionSettings {
@@ -190,8 +198,11 @@ async fn a_task_whose_node_died_is_rescued_when_its_lease_expires() {
         s.store.task_get(id).await.unwrap().unwrap().state,
         TaskState::Started
     );
-    // Past it, the rescuer hands it back and this engine runs it again.
+    // Past it, the rescuer hands it back; once the restart backoff (at most 1 s after a first
+    // start) has passed, this engine runs it again.
     s.clock.advance(Duration::from_secs(31));
+    wait_state(&s.store, id, TaskState::New).await;
+    s.clock.advance(Duration::from_secs(1));
     let task = wait_state(&s.store, id, TaskState::Succeeded).await;
     assert_eq!(task.start_count, 2);
     s.engine.shutdown().await;
@@ -214,9 +225,14 @@ async fn a_worker_that_lost_its_lease_records_nothing() {
     s.clock.advance(Duration::from_secs(60));
     // (This engine's own rescuer may get there first; either way the task is back to New.)
     s.store
-        .task_rescue_expired("stopped", s.clock.now())
+        .task_rescue_expired(
+            &sobatch_store::RescuePolicy::new("stopped", "exhausted"),
+            s.clock.now(),
+        )
         .await
         .unwrap();
+    // Past the restart backoff, so this engine may claim it again.
+    s.clock.advance(Duration::from_secs(2));
     // Our heartbeat now finds the lease gone and cancels the executor; the task is not failed by
     // it. This engine may claim it again, so it ends Started (a second run) or New, never Failed.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
@@ -327,4 +343,40 @@ async fn a_definition_default_cancellation_applies_unless_the_start_chooses() {
         task.cancellation,
         sobatch_core::CancellationBehaviour::CanCancel
     );
+}
+
+#[tokio::test]
+async fn a_task_with_no_restarts_left_fails_when_its_node_dies() {
+    let s = setup(EngineConfig::default());
+    s.engine.definitions_sync().await.unwrap();
+    let id = s
+        .store
+        .task_insert(TaskStart::new("OneShot", USER.id), s.clock.now())
+        .await
+        .unwrap();
+    let (_, lease) = s
+        .store
+        .task_claim_available(TaskClaimParams {
+            names: vec!["OneShot".into()],
+            owner: "dead-node".into(),
+            limit: 1,
+            now: s.clock.now(),
+            lease_for: Duration::from_secs(30),
+        })
+        .await
+        .unwrap()
+        .remove(0);
+    s.store
+        .task_mark_started(id, &lease, s.clock.now())
+        .await
+        .unwrap()
+        .unwrap();
+    s.engine.start();
+    s.clock.advance(Duration::from_secs(31));
+    let task = wait_state(&s.store, id, TaskState::Failed).await;
+    assert_eq!(
+        task.result.as_deref(),
+        Some(sobatch_engine::text::RESTARTS_EXHAUSTED)
+    );
+    s.engine.shutdown().await;
 }

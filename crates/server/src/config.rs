@@ -64,6 +64,14 @@ pub struct TaskSection {
     /// `CanCancel` (default), `CancelWithWarning` or `CannotCancel`, for tasks whose start does
     /// not choose.
     pub cancellation: Option<String>,
+    /// How often a task is restarted after the node running it stopped answering. Default −1:
+    /// without limit (with exponential backoff between restarts).
+    #[serde(default = "unlimited_restarts")]
+    pub auto_restart_count: i32,
+}
+
+fn unlimited_restarts() -> i32 {
+    -1
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -264,6 +272,11 @@ impl Config {
                 other => problems.push(format!(
                     "{at}: kind {other:?} is not supported; use \"command\""
                 )),
+            }
+            if task.auto_restart_count < -1 {
+                problems.push(format!(
+                    "{at}: auto_restart_count must be -1 (no limit) or more"
+                ));
             }
             if let Some(cancellation) = &task.cancellation
                 && sobatch_core::CancellationBehaviour::parse(cancellation).is_none()

@@ -20,7 +20,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use sobatch_core::Role;
-use sobatch_engine::{Engine, Executor, ExecutorRegistry, SystemClock};
+use sobatch_engine::{
+    CommandExecutor, CommandSpec, DefinitionSettings, Engine, Executor, ExecutorRegistry,
+    SystemClock,
+};
 use sobatch_store::{Store, StoreError};
 use sobatch_wire::DateStyle;
 use tokio::net::TcpListener;
@@ -77,9 +80,13 @@ impl ApplicationBuilder {
         config.validate()?;
         let store = open_store(&config.db).await?;
         bootstrap_admin(store.as_ref(), self.admin_password).await?;
+        let mut executors = self.executors;
+        for task in &config.tasks {
+            register_task(&mut executors, task);
+        }
         let engine = Engine::new(
             store.clone(),
-            self.executors,
+            executors,
             config.engine_config(),
             Arc::new(SystemClock),
         );
@@ -106,6 +113,10 @@ impl ApplicationBuilder {
             public_url: config.public_url.clone(),
             local_addr: addr,
         };
+        engine
+            .definitions_sync()
+            .await
+            .map_err(|e| StartError::Other(format!("record task definitions: {e}")))?;
         engine.start();
         let router = route::router(state, config.http.body_limit);
         info!("listening on http://{addr}");
@@ -180,6 +191,34 @@ impl Application {
         info!("stopped");
         Ok(())
     }
+}
+
+/// Registers a `[[task]]` of the configuration (validated: kind `command` with a program).
+fn register_task(executors: &mut ExecutorRegistry, task: &config::TaskSection) {
+    let mut spec = CommandSpec::new(task.program.clone().unwrap_or_default());
+    spec.args = task.args.clone();
+    spec.env = task
+        .env
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    spec.working_dir = task.working_dir.clone();
+    if let Some(grace) = task.kill_grace {
+        spec.kill_grace = grace;
+    }
+    let settings = DefinitionSettings {
+        kind: "command",
+        description: task.description.clone(),
+        timeout: task.timeout,
+        cancellation: task
+            .cancellation
+            .as_deref()
+            .and_then(sobatch_core::CancellationBehaviour::parse),
+        auto_restart_count: task.auto_restart_count,
+        // The program gets its SIGTERM-to-SIGKILL grace before the engine gives up on the run.
+        cancel_grace: Some(spec.kill_grace + std::time::Duration::from_secs(2)),
+    };
+    executors.register_with(task.name.trim(), CommandExecutor::new(spec), settings);
 }
 
 async fn open_store(url: &str) -> Result<Arc<dyn Store>, StartError> {

@@ -45,6 +45,7 @@ mod tests {
         let stored = [
             text::TASK_STOPPED.to_string(),
             text::FAIL_DEFAULT.to_string(),
+            text::RESTARTS_EXHAUSTED.to_string(),
             text::SYSTEM_TASK_FORBIDDEN.to_string(),
             text::task_panicked("boom | ] \\ x"),
             text::sleep_progress(1.25, 3.0),

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use sobatch_core::{
-    Associate, AssociateId, Definition, Role, StateSelector, Task, TaskId, TaskStart, TaskState,
-    TaskUpdate, Timestamp, Visibility,
+    Associate, AssociateId, CancellationBehaviour, Definition, DefinitionId, Role, StateSelector,
+    Task, TaskId, TaskStart, TaskState, TaskUpdate, Timestamp, Visibility,
 };
 
 pub use error::StoreError;
@@ -210,13 +210,59 @@ pub trait Store: Send + Sync + 'static {
         stopped_result: &str,
         now: Timestamp,
     ) -> Result<bool, StoreError>;
-    /// Returns `Aquired`/`Started` tasks whose lease expired before `now` to `New`, or to `Failed`
-    /// with `stopped_result` when their Stop had been requested.
+    /// Handles `Aquired`/`Started` tasks whose lease expired before `now`: `Failed` with
+    /// `policy.stopped_result` when their Stop had been requested; back to `New` while their
+    /// definition's `autoRestartCount` allows (−1: always), not claimable again before a backoff
+    /// has passed; else `Failed` with `policy.exhausted_result`.
     async fn task_rescue_expired(
         &self,
-        stopped_result: &str,
+        policy: &RescuePolicy,
         now: Timestamp,
     ) -> Result<Vec<Rescued>, StoreError>;
+
+    /// Creates or updates the definition `config.name` (case-insensitive) with the settings its
+    /// executor is configured with, so that the rescuer and every node see them.
+    async fn definition_configure(
+        &self,
+        config: DefinitionConfig,
+        now: Timestamp,
+    ) -> Result<DefinitionId, StoreError>;
+}
+
+/// What the rescuer does with a task whose node stopped answering.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RescuePolicy {
+    /// The Result of a task whose Stop was requested.
+    pub stopped_result: String,
+    /// The Result of a task with no restarts left.
+    pub exhausted_result: String,
+    /// The wait before the first restart; it doubles with every further start, up to `backoff_cap`,
+    /// and a random part of up to half of it is taken off so that restarts spread out.
+    pub backoff_base: Duration,
+    pub backoff_cap: Duration,
+}
+
+impl RescuePolicy {
+    pub fn new(stopped_result: impl Into<String>, exhausted_result: impl Into<String>) -> Self {
+        RescuePolicy {
+            stopped_result: stopped_result.into(),
+            exhausted_result: exhausted_result.into(),
+            backoff_base: Duration::from_secs(1),
+            backoff_cap: Duration::from_secs(300),
+        }
+    }
+}
+
+/// A definition's stored settings (spec §3.3; times in seconds, spec Q28).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DefinitionConfig {
+    pub name: String,
+    pub description: String,
+    /// 0: no limit.
+    pub timeout_seconds: i32,
+    /// −1: restart without limit.
+    pub auto_restart_count: i32,
+    pub cancellation: CancellationBehaviour,
 }
 
 /// Opens the store a URL names, creating and migrating it as needed.

@@ -19,12 +19,13 @@ use std::time::Duration;
 use async_trait::async_trait;
 use rusqlite::Connection;
 use sobatch_core::{
-    Associate, AssociateId, Definition, Role, Task, TaskId, TaskStart, TaskUpdate, Timestamp,
+    Associate, AssociateId, Definition, DefinitionId, Role, Task, TaskId, TaskStart, TaskUpdate,
+    Timestamp,
 };
 
 use crate::{
-    Lease, LeaseCheck, Rescued, StopOutcome, Store, StoreError, TaskClaimParams, TaskFilter,
-    TaskFinish, TaskProgress,
+    DefinitionConfig, Lease, LeaseCheck, RescuePolicy, Rescued, StopOutcome, Store, StoreError,
+    TaskClaimParams, TaskFilter, TaskFinish, TaskProgress,
 };
 use read::ReadPool;
 use write::{WriterHandle, WriterState};
@@ -251,12 +252,22 @@ impl Store for SqliteStore {
 
     async fn task_rescue_expired(
         &self,
-        stopped_result: &str,
+        policy: &RescuePolicy,
         now: Timestamp,
     ) -> Result<Vec<Rescued>, StoreError> {
-        let stopped_result = stopped_result.to_string();
+        let policy = policy.clone();
         self.writer
-            .submit(move |w| task::rescue_expired(w.conn(), &stopped_result, now))
+            .submit(move |w| task::rescue_expired(w.conn(), &policy, now))
+            .await
+    }
+
+    async fn definition_configure(
+        &self,
+        config: DefinitionConfig,
+        now: Timestamp,
+    ) -> Result<DefinitionId, StoreError> {
+        self.writer
+            .submit(move |w| task::definition_configure(w, &config, now))
             .await
     }
 }

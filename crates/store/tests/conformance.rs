@@ -20,8 +20,8 @@ use sobatch_core::{
     TaskState, TaskUpdate, Timestamp,
 };
 use sobatch_store::{
-    Lease, LeaseCheck, OwnerFilter, Rescued, StopOutcome, Store, StoreError, TaskClaimParams,
-    TaskFilter, TaskFinish, TaskProgress,
+    DefinitionConfig, Lease, LeaseCheck, OwnerFilter, RescuePolicy, Rescued, StopOutcome, Store,
+    StoreError, TaskClaimParams, TaskFilter, TaskFinish, TaskProgress,
 };
 
 /// Instantiates each test once per backend: `backends` maps a module name to an async fixture that
@@ -57,6 +57,8 @@ conformance! {
         a_task_without_parameters_keeps_the_details_link_it_was_given,
         a_details_link_to_a_blob_the_task_does_not_own_is_not_read_as_parameters,
         an_unknown_name_creates_a_definition_that_later_spellings_reuse,
+        a_configured_definition_limits_restarts_and_sets_defaults,
+        a_rescued_task_waits_out_its_backoff_before_it_is_claimed_again,
         a_task_takes_the_definition_cancellation_unless_it_names_its_own,
         an_unknown_task_id_reads_as_none,
         lists_select_owners_as_a_union,
@@ -89,6 +91,12 @@ const STOPPED: &str = "Stopped by request";
 /// A fixed instant plus `seconds`: tests own the clock.
 fn at(seconds: i64) -> Timestamp {
     chrono::DateTime::from_timestamp(1_750_000_000 + seconds, 0).unwrap()
+}
+
+const EXHAUSTED: &str = "no restarts left";
+
+fn policy() -> RescuePolicy {
+    RescuePolicy::new(STOPPED, EXHAUSTED)
 }
 
 fn parameters(pairs: &[(&str, &str)]) -> Parameters {
@@ -771,13 +779,13 @@ async fn mark_started_counts_the_start_and_extends_the_lease(store: Arc<dyn Stor
     // The extended lease holds past the claim's expiry.
     assert!(
         store
-            .task_rescue_expired(STOPPED, at(99))
+            .task_rescue_expired(&policy(), at(99))
             .await
             .unwrap()
             .is_empty()
     );
     assert_eq!(
-        store.task_rescue_expired(STOPPED, at(101)).await.unwrap(),
+        store.task_rescue_expired(&policy(), at(101)).await.unwrap(),
         vec![Rescued {
             id,
             state: TaskState::New
@@ -825,7 +833,10 @@ async fn a_stale_lease_cannot_start_heartbeat_finish_or_release_the_task(store: 
 
     // After the lease expires and the task is claimed again, the first lease is stale too.
     assert_eq!(
-        s.task_rescue_expired(STOPPED, at(41)).await.unwrap().len(),
+        s.task_rescue_expired(&policy(), at(41))
+            .await
+            .unwrap()
+            .len(),
         1
     );
     let (_, second) = claim(s, &["Echo"], 1, at(42)).await.remove(0);
@@ -891,7 +902,7 @@ async fn heartbeats_extend_the_lease_and_write_progress(store: Arc<dyn Store>) {
 
     // The lease now runs to at(200), past the start's at(40).
     assert!(
-        s.task_rescue_expired(STOPPED, at(100))
+        s.task_rescue_expired(&policy(), at(100))
             .await
             .unwrap()
             .is_empty()
@@ -943,7 +954,7 @@ async fn finish_writes_the_outcome_and_ends_the_lease(store: Arc<dyn Store>) {
         LeaseCheck::Lost
     );
     assert!(
-        s.task_rescue_expired(STOPPED, at(1000))
+        s.task_rescue_expired(&policy(), at(1000))
             .await
             .unwrap()
             .is_empty()
@@ -988,12 +999,12 @@ async fn rescue_returns_expired_tasks_to_new_or_fails_those_whose_stop_was_reque
     let untouched = insert(s, "D", 1).await;
 
     assert!(
-        s.task_rescue_expired(STOPPED, at(31))
+        s.task_rescue_expired(&policy(), at(31))
             .await
             .unwrap()
             .is_empty()
     );
-    let rescued = s.task_rescue_expired(STOPPED, at(41)).await.unwrap();
+    let rescued = s.task_rescue_expired(&policy(), at(41)).await.unwrap();
     assert_eq!(
         rescued,
         vec![
@@ -1018,7 +1029,7 @@ async fn rescue_returns_expired_tasks_to_new_or_fails_those_whose_stop_was_reque
     assert_eq!(get(s, alive).await.state, TaskState::Started);
     assert_eq!(get(s, untouched).await.state, TaskState::New);
     assert!(
-        s.task_rescue_expired(STOPPED, at(42))
+        s.task_rescue_expired(&policy(), at(42))
             .await
             .unwrap()
             .is_empty()
@@ -1144,4 +1155,134 @@ async fn a_failing_write_does_not_undo_the_writes_committed_with_it(store: Arc<d
     inserted.sort();
     assert_eq!(listed, inserted);
     assert_eq!(store.associate_count().await.unwrap(), 1);
+}
+
+async fn a_configured_definition_limits_restarts_and_sets_defaults(store: Arc<dyn Store>) {
+    let s = store.as_ref();
+    s.definition_configure(
+        DefinitionConfig {
+            name: "Limited".into(),
+            description: "at most one restart".into(),
+            timeout_seconds: 60,
+            auto_restart_count: 1,
+            cancellation: CancellationBehaviour::CancelWithWarning,
+        },
+        at(0),
+    )
+    .await
+    .unwrap();
+    let definitions = s.definition_list().await.unwrap();
+    let limited = definitions.iter().find(|d| d.name == "Limited").unwrap();
+    assert_eq!(limited.description, "at most one restart");
+    assert_eq!(
+        limited.cancellation,
+        CancellationBehaviour::CancelWithWarning
+    );
+
+    let id = insert(s, "limited", 1).await;
+    assert_eq!(
+        get(s, id).await.cancellation,
+        CancellationBehaviour::CancelWithWarning,
+        "new tasks take the configured default"
+    );
+    // First run: the node dies; one restart is allowed.
+    let (_, mut lease) = claim(s, &["Limited"], 1, at(1)).await.remove(0);
+    lease.expires = at(10);
+    s.task_mark_started(id, &lease, at(2))
+        .await
+        .unwrap()
+        .unwrap();
+    let rescued = s.task_rescue_expired(&policy(), at(11)).await.unwrap();
+    assert_eq!(
+        rescued,
+        vec![Rescued {
+            id,
+            state: TaskState::New
+        }]
+    );
+    // Second run: the node dies again; no restarts are left.
+    let (_, mut lease) = claim(s, &["Limited"], 1, at(20)).await.remove(0);
+    lease.expires = at(30);
+    let task = s
+        .task_mark_started(id, &lease, at(21))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(task.start_count, 2);
+    let rescued = s.task_rescue_expired(&policy(), at(31)).await.unwrap();
+    assert_eq!(
+        rescued,
+        vec![Rescued {
+            id,
+            state: TaskState::Failed
+        }]
+    );
+    assert_eq!(get(s, id).await.result.as_deref(), Some(EXHAUSTED));
+
+    // Configuring again updates the row in place.
+    s.definition_configure(
+        DefinitionConfig {
+            name: "LIMITED".into(),
+            description: "unlimited now".into(),
+            timeout_seconds: 0,
+            auto_restart_count: -1,
+            cancellation: CancellationBehaviour::CanCancel,
+        },
+        at(40),
+    )
+    .await
+    .unwrap();
+    let definitions = s.definition_list().await.unwrap();
+    assert_eq!(
+        definitions
+            .iter()
+            .filter(|d| d.name.eq_ignore_ascii_case("limited"))
+            .count(),
+        1
+    );
+}
+
+async fn a_rescued_task_waits_out_its_backoff_before_it_is_claimed_again(store: Arc<dyn Store>) {
+    let s = store.as_ref();
+    let mut strict = policy();
+    strict.backoff_base = std::time::Duration::from_secs(8);
+    // Never started: claimable again at once.
+    let (never, _) = claimed(s, "Backoff").await;
+    // Started three times before: waits between 16 s and 32 s (8 s doubled twice, less jitter).
+    let (id, mut lease) = started(s, "Backoff2").await;
+    for run in 0..2 {
+        lease.expires = at(100 + run * 100);
+        s.task_heartbeat(id, &lease, TaskProgress::default(), at(90 + run * 100))
+            .await
+            .unwrap();
+        s.task_rescue_expired(&policy(), at(101 + run * 100))
+            .await
+            .unwrap();
+        let (_, next) = claim(s, &["Backoff2"], 1, at(150 + run * 100))
+            .await
+            .remove(0);
+        lease = next;
+        lease.expires = at(180 + run * 100);
+        s.task_mark_started(id, &lease, at(151 + run * 100))
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    assert_eq!(get(s, id).await.start_count, 3);
+    let rescued = s.task_rescue_expired(&strict, at(1000)).await.unwrap();
+    assert_eq!(
+        rescued,
+        vec![Rescued {
+            id,
+            state: TaskState::New
+        }]
+    );
+    let again = claim(s, &["Backoff", "Backoff2"], 5, at(1000)).await;
+    assert_eq!(
+        again.iter().map(|(t, _)| t.id).collect::<Vec<_>>(),
+        vec![never]
+    );
+    assert!(claim(s, &["Backoff2"], 5, at(1015)).await.is_empty());
+    let late = claim(s, &["Backoff2"], 5, at(1032)).await;
+    assert_eq!(late.iter().map(|(t, _)| t.id).collect::<Vec<_>>(), vec![id]);
 }

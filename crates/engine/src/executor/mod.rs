@@ -2,6 +2,7 @@
 //! names without one wait in `New` until an executor for them exists.
 
 mod builtin;
+mod command;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use tokio::sync::watch;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
 pub use builtin::{Echo, Fail, Sleep};
+pub use command::{CommandExecutor, CommandSpec};
 
 /// Runs tasks of one definition. Each run is its own tokio task, so a panic ends only that task
 /// (recorded `Failed`), never the server.
@@ -126,7 +128,7 @@ impl TaskContext {
 }
 
 /// What the engine knows of a definition besides its executor.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DefinitionSettings {
     /// Who runs it: `built-in`, `command`, or `embedded` (a handler registered in code).
     pub kind: &'static str,
@@ -135,6 +137,26 @@ pub struct DefinitionSettings {
     pub timeout: Option<Duration>,
     /// The CancellationBehaviour a task gets when its start does not choose one.
     pub cancellation: Option<CancellationBehaviour>,
+    /// How often a task is restarted after the node running it stopped answering; −1 (the
+    /// default) without limit.
+    pub auto_restart_count: i32,
+    /// How long a cancelled run may take to end before the engine drops it. `None`: a few
+    /// seconds. Executors with their own grace period (a command's SIGTERM-to-SIGKILL wait) need
+    /// more.
+    pub cancel_grace: Option<Duration>,
+}
+
+impl Default for DefinitionSettings {
+    fn default() -> Self {
+        DefinitionSettings {
+            kind: "embedded",
+            description: String::new(),
+            timeout: None,
+            cancellation: None,
+            auto_restart_count: -1,
+            cancel_grace: None,
+        }
+    }
 }
 
 struct Registered {

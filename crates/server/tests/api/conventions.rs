@@ -482,6 +482,22 @@ async fn server_texts_and_multi_language_values_follow_the_requested_language() 
     .unwrap();
     assert_eq!(untranslated["Description"], english["Description"]);
 
+    // The Agents surface too.
+    let response = send(
+        &app,
+        Method::POST,
+        "/api/v1/Agents/Batch/GetBatchTaskInfo",
+        &[
+            ("Accept-Language", "de"),
+            ("Content-Type", "application/json"),
+        ],
+        Some(&format!(r#"{{"id": {id}}}"#)),
+    )
+    .await;
+    let agent = response.json().unwrap();
+    assert_eq!(agent["Description"], "Monatsbericht");
+    assert_eq!(agent["Result"], german["Result"]);
+
     // Error messages too.
     let response = send(
         &app,

@@ -18,8 +18,8 @@ use super::codec::{
 };
 use super::write::{CachedDefinition, WriterState};
 use crate::{
-    Lease, LeaseCheck, Rescued, StopOutcome, StoreError, TaskClaimParams, TaskFilter, TaskFinish,
-    TaskProgress, table,
+    DefinitionConfig, Lease, LeaseCheck, RescuePolicy, Rescued, StopOutcome, StoreError,
+    TaskClaimParams, TaskFilter, TaskFinish, TaskProgress, table,
 };
 
 /// A task with its definition's name and, when the task owns one, its parameter blob. The blob is
@@ -243,9 +243,12 @@ fn definition(
             })?,
         },
         (None, Some((owner, now))) => {
+            // A name nothing has configured yet restarts without limit: until someone says
+            // otherwise, a task survives the crash of the node that ran it.
             conn.prepare_cached(
-                "INSERT INTO batchtaskdefinition (name, registered, registered_associate_id) \
-                 VALUES (?1, ?2, ?3)",
+                "INSERT INTO batchtaskdefinition \
+                 (name, registered, registered_associate_id, autoRestartCount) \
+                 VALUES (?1, ?2, ?3, -1)",
             )?
             .execute(params![name, micros(now), owner.0])?;
             CachedDefinition {
@@ -481,10 +484,12 @@ pub(super) fn claim_available(
         let mut statement = conn.prepare_cached(
             "SELECT BatchTask_id FROM batchtask
              WHERE BatchTaskDefinition_id = ?1 AND state = 1
+               AND (not_before IS NULL OR not_before <= ?3)
              ORDER BY BatchTask_id LIMIT ?2",
         )?;
+        let now = micros(claim.now);
         for definition in definitions {
-            let found = statement.query_map(params![definition, limit], |row| row.get(0))?;
+            let found = statement.query_map(params![definition, limit, now], |row| row.get(0))?;
             for id in found {
                 ids.push(id?);
             }
@@ -662,34 +667,118 @@ pub(super) fn release(
 
 pub(super) fn rescue_expired(
     conn: &Connection,
-    stopped_result: &str,
+    policy: &RescuePolicy,
     now: Timestamp,
 ) -> Result<Vec<Rescued>, StoreError> {
-    let mut rescued = conn
+    let expired: Vec<(i64, i64, bool, i64)> = conn
         .prepare_cached(
-            "UPDATE batchtask SET
-                 state = CASE WHEN stop_requested <> 0 THEN 5 ELSE 1 END,
-                 result = CASE WHEN stop_requested <> 0 THEN ?1 ELSE result END,
-                 lease_owner = NULL, lease_token = NULL, lease_expires = NULL,
-                 stop_requested = 0, updated = ?2
-             WHERE state IN (2, 3) AND lease_expires < ?2
-             RETURNING BatchTask_id, state",
+            "SELECT t.BatchTask_id, COALESCE(t.startCount, 0), t.stop_requested <> 0,
+                    COALESCE(d.autoRestartCount, -1)
+             FROM batchtask t
+             LEFT JOIN batchtaskdefinition d
+                    ON d.BatchTaskDefinition_id = t.BatchTaskDefinition_id
+             WHERE t.state IN (2, 3) AND t.lease_expires < ?1
+             ORDER BY t.BatchTask_id",
         )?
-        .query_map(params![stopped_result, micros(now)], |row| {
-            Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?))
+        .query_map(params![micros(now)], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
         })?
-        .collect::<Result<Vec<_>, _>>()?
-        .into_iter()
-        .map(|(id, state)| {
-            Ok(Rescued {
-                id: TaskId(narrow(id, "BatchTask_id")?),
-                state: TaskState::from_code(state)
-                    .ok_or_else(|| corrupt(format!("batchtask {id}: state {state}")))?,
-            })
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
-    rescued.sort_by_key(|r| r.id);
+        .collect::<Result<_, _>>()?;
+    let mut rescued = Vec::with_capacity(expired.len());
+    for (id, start_count, stop_requested, auto_restart_count) in expired {
+        // StartCount counts every entry into Started, so the restarts used so far are one fewer;
+        // a task that never started has used none.
+        let may_restart = auto_restart_count < 0 || start_count <= auto_restart_count;
+        let (state, result, not_before) = if stop_requested {
+            (
+                TaskState::Failed,
+                Some(policy.stopped_result.as_str()),
+                None,
+            )
+        } else if may_restart {
+            (TaskState::New, None, restart_at(policy, start_count, now)?)
+        } else {
+            (
+                TaskState::Failed,
+                Some(policy.exhausted_result.as_str()),
+                None,
+            )
+        };
+        conn.prepare_cached(
+            "UPDATE batchtask SET state = ?2, result = COALESCE(?3, result), not_before = ?4,
+                 lease_owner = NULL, lease_token = NULL, lease_expires = NULL,
+                 stop_requested = 0, updated = ?5
+             WHERE BatchTask_id = ?1",
+        )?
+        .execute(params![
+            id,
+            state.code(),
+            result,
+            not_before.map(micros),
+            micros(now)
+        ])?;
+        rescued.push(Rescued {
+            id: TaskId(narrow(id, "BatchTask_id")?),
+            state,
+        });
+    }
     Ok(rescued)
+}
+
+/// When a rescued task may run again: at once if it never started, else after a backoff that
+/// doubles with each start (capped), less a random part of up to half of it.
+fn restart_at(
+    policy: &RescuePolicy,
+    start_count: i64,
+    now: Timestamp,
+) -> Result<Option<Timestamp>, StoreError> {
+    if start_count <= 0 {
+        return Ok(None);
+    }
+    let doublings = u32::try_from((start_count - 1).min(30)).unwrap_or(30);
+    let full = policy
+        .backoff_base
+        .saturating_mul(1u32 << doublings)
+        .min(policy.backoff_cap);
+    let random = getrandom::u32()
+        .map_err(|e| StoreError::Database(format!("draw a backoff jitter: {e}")))?;
+    let jitter = full.mul_f64(f64::from(random) / f64::from(u32::MAX) / 2.0);
+    let wait = chrono::Duration::from_std(full.saturating_sub(jitter))
+        .map_err(|_| StoreError::Config("the restart backoff is out of range".into()))?;
+    Ok(now.checked_add_signed(wait))
+}
+
+/// Creates or updates a definition with its configured settings, and refreshes the writer's cache.
+pub(super) fn definition_configure(
+    w: &mut WriterState,
+    config: &DefinitionConfig,
+    now: Timestamp,
+) -> Result<DefinitionId, StoreError> {
+    let existing = definition(w, &config.name, Some((AssociateId::SYSTEM, now)))?
+        .ok_or_else(|| StoreError::Database("the definition was not created".into()))?;
+    w.conn()
+        .prepare_cached(
+            "UPDATE batchtaskdefinition SET description = ?2, timeout = ?3,
+                 autoRestartCount = ?4, cancellationBehaviour = ?5, updated = ?6,
+                 updatedCount = updatedCount + 1
+             WHERE BatchTaskDefinition_id = ?1",
+        )?
+        .execute(params![
+            existing.id,
+            config.description,
+            config.timeout_seconds,
+            config.auto_restart_count,
+            config.cancellation.code(),
+            micros(now)
+        ])?;
+    w.cache_definition(
+        &config.name,
+        CachedDefinition {
+            id: existing.id,
+            cancellation: config.cancellation,
+        },
+    );
+    Ok(DefinitionId(existing.id))
 }
 
 #[cfg(test)]

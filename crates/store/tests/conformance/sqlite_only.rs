@@ -26,7 +26,7 @@ fn migrating_an_empty_file_creates_the_schema_and_reopening_keeps_the_serial() {
         store.database_serial().to_string()
     };
     let conn = raw(&path);
-    assert_eq!(count(&conn, "PRAGMA user_version"), 1);
+    assert_eq!(count(&conn, "PRAGMA user_version"), 2);
     let journal: String = conn
         .query_row("PRAGMA journal_mode", [], |row| row.get(0))
         .unwrap();
@@ -340,4 +340,31 @@ fn the_rescue_and_claim_queries_use_their_indexes() {
         !claim.contains("TEMP B-TREE"),
         "the claim needs no sort: {claim}"
     );
+}
+
+#[tokio::test]
+async fn a_version_1_database_is_upgraded_with_its_tasks_kept() {
+    let (_dir, path) = temp_database();
+    let id = {
+        let store = SqliteStore::open(&path).unwrap();
+        store
+            .task_insert(
+                sobatch_core::TaskStart::new("Kept", sobatch_core::AssociateId(1)),
+                chrono::Utc::now(),
+            )
+            .await
+            .unwrap()
+    };
+    // Turn the file back into what version 1 wrote.
+    {
+        let conn = raw(&path);
+        conn.execute_batch(
+            "ALTER TABLE batchtask DROP COLUMN not_before; PRAGMA user_version = 1;",
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(count(&raw(&path), "PRAGMA user_version"), 2);
+    let task = store.task_get(id).await.unwrap().unwrap();
+    assert_eq!(task.name, "Kept");
 }

@@ -137,6 +137,16 @@ resources! {
         nl: "De reservering is verlopen; de taak is teruggezet in de wachtrij",
         fr: "La réservation a expiré ; la tâche a été remise dans la file d'attente",
     }
+    /// The Result of a task whose node stopped renewing its lease once its restarts were used up.
+    TaskRestartsExhausted = "SR_SOBATCH_TASK_RESTARTS_EXHAUSTED" [] {
+        en: "The node running the task stopped answering and no restarts are left",
+        nb: "Noden som kjørte oppgaven sluttet å svare, og det er ingen omstarter igjen",
+        sv: "Noden som körde uppgiften slutade svara och inga omstarter återstår",
+        da: "Noden, der kørte opgaven, holdt op med at svare, og der er ingen genstarter tilbage",
+        de: "Der Knoten, der die Aufgabe ausführte, antwortet nicht mehr, und es sind keine Neustarts übrig",
+        nl: "Het knooppunt dat de taak uitvoerde reageert niet meer en er zijn geen herstarts meer over",
+        fr: "Le nœud qui exécutait la tâche ne répond plus et il ne reste aucun redémarrage",
+    }
     /// The built-in Sleep task's ProgressDescription; {0} seconds slept of {1}.
     SleepProgress = "SR_SOBATCH_SLEEP_PROGRESS" [Number, Number] {
         en: "Sleeping {0} of {1} s",
