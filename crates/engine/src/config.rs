@@ -19,6 +19,30 @@ pub struct EngineConfig {
     pub stop_wait: Duration,
     /// Fixed node id; `None` picks a random one per process.
     pub node_id: Option<String>,
+    /// How long finished tasks are kept.
+    pub retention: RetentionConfig,
+}
+
+/// Retention of finished tasks (spec Q27). `SucceededManualCleanup` tasks are never removed: their
+/// owner cleans them up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetentionConfig {
+    /// `Succeeded` tasks are deleted this long after they finished; `None` keeps them.
+    pub succeeded: Option<Duration>,
+    /// `Failed` tasks likewise.
+    pub failed: Option<Duration>,
+    /// How often retention runs.
+    pub interval: Duration,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        RetentionConfig {
+            succeeded: Some(Duration::from_secs(24 * 3600)),
+            failed: Some(Duration::from_secs(30 * 24 * 3600)),
+            interval: Duration::from_secs(60),
+        }
+    }
 }
 
 impl Default for EngineConfig {
@@ -31,6 +55,7 @@ impl Default for EngineConfig {
             reject_unknown_tasks: false,
             stop_wait: Duration::from_secs(2),
             node_id: None,
+            retention: RetentionConfig::default(),
         }
     }
 }

@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub use clock::{Clock, SystemClock};
-pub use config::EngineConfig;
+pub use config::{EngineConfig, RetentionConfig};
 pub use error::EngineError;
 pub use executor::{
     CommandExecutor, CommandSpec, DefinitionSettings, Executor, ExecutorRegistry, TaskContext,
@@ -123,6 +123,8 @@ impl Engine {
         self.inner.tasks.spawn(worker::dispatch(inner));
         let inner = self.inner.clone();
         self.inner.tasks.spawn(worker::rescue(inner));
+        let inner = self.inner.clone();
+        self.inner.tasks.spawn(worker::retain(inner));
     }
 
     pub fn node_id(&self) -> &str {

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use sobatch_core::task::TEXT_MAX;
 use sobatch_core::{Task, TaskState, truncate_chars};
-use sobatch_store::{Lease, LeaseCheck, RescuePolicy, TaskClaimParams, TaskFinish, TaskProgress};
+use sobatch_store::{
+    Lease, LeaseCheck, RescuePolicy, TaskClaimParams, TaskFinish, TaskProgress, TaskPruneParams,
+};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
@@ -103,6 +105,51 @@ pub(crate) async fn rescue(inner: Arc<Inner>) {
         tokio::select! {
             () = tokio::time::sleep(every) => {}
             () = inner.shutdown.cancelled() => return,
+        }
+    }
+}
+
+/// Most tasks one retention transaction deletes; retention repeats until fewer went.
+const PRUNE_BATCH: usize = 1000;
+
+/// Deletes finished tasks past their retention, every retention interval.
+pub(crate) async fn retain(inner: Arc<Inner>) {
+    let retention = inner.config.retention.clone();
+    if retention.succeeded.is_none() && retention.failed.is_none() {
+        return;
+    }
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(retention.interval) => {}
+            () = inner.shutdown.cancelled() => return,
+        }
+        let now = inner.clock.now();
+        let before = |age: Option<Duration>| {
+            age.and_then(|age| chrono::Duration::from_std(age).ok())
+                .and_then(|age| now.checked_sub_signed(age))
+        };
+        let params = TaskPruneParams {
+            succeeded_before: before(retention.succeeded),
+            failed_before: before(retention.failed),
+            limit: PRUNE_BATCH,
+        };
+        let mut total = 0;
+        loop {
+            match inner.store.task_prune(params).await {
+                Ok(deleted) => {
+                    total += deleted;
+                    if deleted < PRUNE_BATCH as u64 || inner.shutdown.is_cancelled() {
+                        break;
+                    }
+                }
+                Err(error) => {
+                    warn!(%error, "retention failed");
+                    break;
+                }
+            }
+        }
+        if total > 0 {
+            info!(count = total, "deleted finished tasks past their retention");
         }
     }
 }

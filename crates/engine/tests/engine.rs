@@ -380,3 +380,39 @@ async fn a_task_with_no_restarts_left_fails_when_its_node_dies() {
     );
     s.engine.shutdown().await;
 }
+
+#[tokio::test]
+async fn finished_tasks_go_when_their_retention_is_over() {
+    let s = setup(EngineConfig {
+        retention: sobatch_engine::RetentionConfig {
+            succeeded: Some(Duration::from_secs(3600)),
+            failed: None,
+            interval: Duration::from_millis(20),
+        },
+        ..EngineConfig::default()
+    });
+    s.engine.start();
+    let echo = s
+        .engine
+        .task_start(&USER, Owner::Caller, TaskStart::new("Echo", USER.id))
+        .await
+        .unwrap();
+    let fail = s
+        .engine
+        .task_start(&USER, Owner::Caller, TaskStart::new("Fail", USER.id))
+        .await
+        .unwrap();
+    wait_state(&s.store, echo, TaskState::Succeeded).await;
+    wait_state(&s.store, fail, TaskState::Failed).await;
+    s.clock.advance(Duration::from_secs(3601));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while s.store.task_get(echo).await.unwrap().is_some() {
+        assert!(tokio::time::Instant::now() < deadline, "never pruned");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(
+        s.store.task_get(fail).await.unwrap().is_some(),
+        "failed tasks are kept without a failed retention"
+    );
+    s.engine.shutdown().await;
+}

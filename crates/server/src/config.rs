@@ -31,6 +31,7 @@ pub struct Config {
     pub engine: EngineSection,
     pub auth: AuthSection,
     pub http: HttpSection,
+    pub retention: RetentionSection,
     /// Task definitions, as `[[task]]` tables.
     #[serde(rename = "task")]
     pub tasks: Vec<TaskSection>,
@@ -101,6 +102,33 @@ pub struct AuthSection {
     pub credential_cache: Duration,
 }
 
+/// How long finished tasks are kept; `"0s"` keeps them for ever. `SucceededManualCleanup` tasks are
+/// never removed.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionSection {
+    /// Age at which `Succeeded` tasks are deleted. Default `24h`.
+    #[serde(with = "humantime_serde_compat::optional")]
+    pub succeeded: Option<Duration>,
+    /// Age at which `Failed` tasks are deleted. Default `30d`.
+    #[serde(with = "humantime_serde_compat::optional")]
+    pub failed: Option<Duration>,
+    /// How often retention runs. Default `1m`.
+    #[serde(with = "humantime_serde_compat")]
+    pub interval: Duration,
+}
+
+impl Default for RetentionSection {
+    fn default() -> Self {
+        let defaults = sobatch_engine::RetentionConfig::default();
+        RetentionSection {
+            succeeded: defaults.succeeded,
+            failed: defaults.failed,
+            interval: defaults.interval,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct HttpSection {
@@ -119,6 +147,7 @@ impl Default for Config {
             engine: EngineSection::default(),
             auth: AuthSection::default(),
             http: HttpSection::default(),
+            retention: RetentionSection::default(),
             tasks: Vec::new(),
         }
     }
@@ -286,6 +315,9 @@ impl Config {
                 ));
             }
         }
+        if self.retention.interval.is_zero() {
+            problems.push("retention.interval: must be more than 0s".into());
+        }
         if self.http.body_limit < 1024 {
             problems.push("http.body_limit: must be at least 1024 bytes".into());
         }
@@ -311,6 +343,11 @@ impl Config {
             poll_interval: self.engine.poll_interval,
             shutdown_grace: self.engine.shutdown_grace,
             reject_unknown_tasks: self.engine.reject_unknown_tasks,
+            retention: sobatch_engine::RetentionConfig {
+                succeeded: self.retention.succeeded,
+                failed: self.retention.failed,
+                interval: self.retention.interval,
+            },
             ..sobatch_engine::EngineConfig::default()
         }
     }
@@ -390,6 +427,20 @@ mod tests {
         assert_eq!(config.listen, "127.0.0.1:8080");
         assert_eq!(config.db, "sqlite://sobatch.db");
         assert_eq!(config.engine.lease, Duration::from_secs(30));
+        assert_eq!(
+            config.retention.succeeded,
+            Some(Duration::from_secs(24 * 3600))
+        );
+        let config = Config::load(
+            None,
+            env(&[
+                ("SOBATCH_RETENTION__FAILED", "0s"),
+                ("SOBATCH_RETENTION__SUCCEEDED", "2h"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.retention.failed, None, "0s keeps them for ever");
+        assert_eq!(config.retention.succeeded, Some(Duration::from_secs(7200)));
     }
 
     #[test]

@@ -220,6 +220,11 @@ pub trait Store: Send + Sync + 'static {
         now: Timestamp,
     ) -> Result<Vec<Rescued>, StoreError>;
 
+    /// Deletes, with their blobs and links, up to `params.limit` finished tasks that are past their
+    /// retention: `Succeeded` ones last changed before `succeeded_before`, `Failed` ones before
+    /// `failed_before`. `SucceededManualCleanup` tasks are never pruned. Returns how many went.
+    async fn task_prune(&self, params: TaskPruneParams) -> Result<u64, StoreError>;
+
     /// Creates or updates the definition `config.name` (case-insensitive) with the settings its
     /// executor is configured with, so that the rescuer and every node see them.
     async fn definition_configure(
@@ -227,6 +232,15 @@ pub trait Store: Send + Sync + 'static {
         config: DefinitionConfig,
         now: Timestamp,
     ) -> Result<DefinitionId, StoreError>;
+}
+
+/// Which finished tasks retention removes; `None` keeps that state for ever.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TaskPruneParams {
+    pub succeeded_before: Option<Timestamp>,
+    pub failed_before: Option<Timestamp>,
+    /// At most this many per call, so that one transaction stays short.
+    pub limit: usize,
 }
 
 /// What the rescuer does with a task whose node stopped answering.

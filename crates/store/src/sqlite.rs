@@ -25,7 +25,7 @@ use sobatch_core::{
 
 use crate::{
     DefinitionConfig, Lease, LeaseCheck, RescuePolicy, Rescued, StopOutcome, Store, StoreError,
-    TaskClaimParams, TaskFilter, TaskFinish, TaskProgress,
+    TaskClaimParams, TaskFilter, TaskFinish, TaskProgress, TaskPruneParams,
 };
 use read::ReadPool;
 use write::{WriterHandle, WriterState};
@@ -258,6 +258,17 @@ impl Store for SqliteStore {
         let policy = policy.clone();
         self.writer
             .submit(move |w| task::rescue_expired(w.conn(), &policy, now))
+            .await
+    }
+
+    async fn task_prune(&self, params: TaskPruneParams) -> Result<u64, StoreError> {
+        if params.limit == 0
+            || (params.succeeded_before.is_none() && params.failed_before.is_none())
+        {
+            return Ok(0);
+        }
+        self.writer
+            .submit(move |w| task::prune(w.conn(), &params))
             .await
     }
 

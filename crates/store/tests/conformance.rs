@@ -21,7 +21,7 @@ use sobatch_core::{
 };
 use sobatch_store::{
     DefinitionConfig, Lease, LeaseCheck, OwnerFilter, RescuePolicy, Rescued, StopOutcome, Store,
-    StoreError, TaskClaimParams, TaskFilter, TaskFinish, TaskProgress,
+    StoreError, TaskClaimParams, TaskFilter, TaskFinish, TaskProgress, TaskPruneParams,
 };
 
 /// Instantiates each test once per backend: `backends` maps a module name to an async fixture that
@@ -59,6 +59,7 @@ conformance! {
         an_unknown_name_creates_a_definition_that_later_spellings_reuse,
         a_configured_definition_limits_restarts_and_sets_defaults,
         a_rescued_task_waits_out_its_backoff_before_it_is_claimed_again,
+        pruning_removes_finished_tasks_past_their_retention_with_their_blobs,
         a_task_takes_the_definition_cancellation_unless_it_names_its_own,
         an_unknown_task_id_reads_as_none,
         lists_select_owners_as_a_union,
@@ -1285,4 +1286,54 @@ async fn a_rescued_task_waits_out_its_backoff_before_it_is_claimed_again(store: 
     assert!(claim(s, &["Backoff2"], 5, at(1015)).await.is_empty());
     let late = claim(s, &["Backoff2"], 5, at(1032)).await;
     assert_eq!(late.iter().map(|(t, _)| t.id).collect::<Vec<_>>(), vec![id]);
+}
+
+async fn pruning_removes_finished_tasks_past_their_retention_with_their_blobs(
+    store: Arc<dyn Store>,
+) {
+    let s = store.as_ref();
+    let finished = |state: TaskState, when: i64| async move {
+        let mut task = start("Old", 1);
+        task.parameters = Some(parameters(&[("k", "v")]));
+        let id = s.task_insert(task, at(0)).await.unwrap();
+        let update = TaskUpdate {
+            state: Some(state),
+            ..TaskUpdate::default()
+        };
+        s.task_update(id, update, AssociateId(1), at(when))
+            .await
+            .unwrap();
+        id
+    };
+    let old_succeeded = finished(TaskState::Succeeded, 10).await;
+    let new_succeeded = finished(TaskState::Succeeded, 100).await;
+    let old_failed = finished(TaskState::Failed, 10).await;
+    let new_failed = finished(TaskState::Failed, 100).await;
+    let manual = finished(TaskState::SucceededManualCleanup, 10).await;
+    let waiting = insert(s, "Old", 1).await;
+
+    let params = TaskPruneParams {
+        succeeded_before: Some(at(50)),
+        failed_before: Some(at(50)),
+        limit: 1,
+    };
+    // One at a time, oldest id first, until nothing is left to prune.
+    assert_eq!(s.task_prune(params).await.unwrap(), 1);
+    assert_eq!(s.task_prune(params).await.unwrap(), 1);
+    assert_eq!(s.task_prune(params).await.unwrap(), 0);
+    for gone in [old_succeeded, old_failed] {
+        assert_eq!(s.task_get(gone).await.unwrap(), None);
+    }
+    for kept in [new_succeeded, new_failed, manual, waiting] {
+        assert!(s.task_get(kept).await.unwrap().is_some());
+    }
+    // A state without a cut-off is kept whatever its age.
+    let only_succeeded = TaskPruneParams {
+        succeeded_before: Some(at(1000)),
+        failed_before: None,
+        limit: 100,
+    };
+    assert_eq!(s.task_prune(only_succeeded).await.unwrap(), 1);
+    assert!(s.task_get(new_failed).await.unwrap().is_some());
+    assert!(s.task_get(manual).await.unwrap().is_some());
 }

@@ -19,7 +19,7 @@ use super::codec::{
 use super::write::{CachedDefinition, WriterState};
 use crate::{
     DefinitionConfig, Lease, LeaseCheck, RescuePolicy, Rescued, StopOutcome, StoreError,
-    TaskClaimParams, TaskFilter, TaskFinish, TaskProgress, table,
+    TaskClaimParams, TaskFilter, TaskFinish, TaskProgress, TaskPruneParams, table,
 };
 
 /// A task with its definition's name and, when the task owns one, its parameter blob. The blob is
@@ -453,6 +453,30 @@ pub(super) fn delete(conn: &Connection, ids: &[TaskId]) -> Result<u64, StoreErro
         deleted += removed as u64;
     }
     Ok(deleted)
+}
+
+pub(super) fn prune(conn: &Connection, params: &TaskPruneParams) -> Result<u64, StoreError> {
+    let limit = i64::try_from(params.limit).unwrap_or(i64::MAX);
+    // A state whose cut-off is absent gets one no row can be older than.
+    let never = i64::MIN;
+    let ids = conn
+        .prepare_cached(
+            "SELECT BatchTask_id FROM batchtask
+             WHERE (state = 4 AND COALESCE(updated, registered) < ?1)
+                OR (state = 5 AND COALESCE(updated, registered) < ?2)
+             ORDER BY BatchTask_id LIMIT ?3",
+        )?
+        .query_map(
+            params![
+                params.succeeded_before.map_or(never, micros),
+                params.failed_before.map_or(never, micros),
+                limit
+            ],
+            |row| row.get::<_, i64>(0),
+        )?
+        .map(|id| Ok(TaskId(narrow(id?, "BatchTask_id")?)))
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    delete(conn, &ids)
 }
 
 pub(super) fn claim_available(
