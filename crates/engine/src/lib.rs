@@ -45,6 +45,8 @@ enum CancelReason {
 
 /// A task this node is running: how to cancel it and how to learn that it has ended.
 struct Running {
+    /// The definition name, for per-definition concurrency.
+    name: String,
     token: CancellationToken,
     reason: Arc<Mutex<Option<CancelReason>>>,
     ended: Arc<Notify>,

@@ -51,17 +51,9 @@ pub(crate) async fn dispatch(inner: Arc<Inner>) {
             permits.push(permit);
         }
         let claimed = loop {
-            let params = TaskClaimParams {
-                names: names.clone(),
-                owner: inner.node_id.clone(),
-                limit: permits.len(),
-                now: inner.clock.now(),
-                lease_for: inner.config.lease,
-            };
-            match inner.store.task_claim_available(params).await {
-                Ok(claimed) if !claimed.is_empty() => break claimed,
-                Ok(_) => {}
-                Err(error) => warn!(%error, "claim tasks failed"),
+            let claimed = claim_round(&inner, &names, permits.len()).await;
+            if !claimed.is_empty() {
+                break claimed;
             }
             tokio::select! {
                 () = inner.wake.notified() => {}
@@ -75,10 +67,99 @@ pub(crate) async fn dispatch(inner: Arc<Inner>) {
         // free slots for the next round.
         permits.truncate(claimed.len());
         for ((task, lease), permit) in claimed.into_iter().zip(permits) {
+            // Registered before the run starts, so the next round counts it against its
+            // definition's concurrency.
+            let running = register(&inner, &task);
             let inner_for_task = inner.clone();
-            inner.tasks.spawn(run(inner_for_task, task, lease, permit));
+            inner
+                .tasks
+                .spawn(run(inner_for_task, task, lease, permit, running));
         }
     }
+}
+
+/// One round of claims for up to `budget` tasks: each definition with a concurrency limit gets at
+/// most its free places, the others share what is left; oldest tasks first within each claim.
+async fn claim_round(inner: &Inner, names: &[String], budget: usize) -> Vec<(Task, Lease)> {
+    let mut claimed = Vec::new();
+    let mut budget = budget;
+    let mut unlimited = Vec::new();
+    for name in names {
+        match inner.executors.settings(name).and_then(|s| s.concurrency) {
+            Some(limit) => {
+                let free = limit.saturating_sub(running_named(inner, name));
+                let limit = free.min(budget);
+                if limit > 0 {
+                    let got = claim(inner, vec![name.clone()], limit).await;
+                    budget -= got.len().min(budget);
+                    claimed.extend(got);
+                }
+            }
+            None => unlimited.push(name.clone()),
+        }
+    }
+    if budget > 0 && !unlimited.is_empty() {
+        claimed.extend(claim(inner, unlimited, budget).await);
+    }
+    claimed
+}
+
+async fn claim(inner: &Inner, names: Vec<String>, limit: usize) -> Vec<(Task, Lease)> {
+    let params = TaskClaimParams {
+        names,
+        owner: inner.node_id.clone(),
+        limit,
+        now: inner.clock.now(),
+        lease_for: inner.config.lease,
+    };
+    match inner.store.task_claim_available(params).await {
+        Ok(claimed) => claimed,
+        Err(error) => {
+            warn!(%error, "claim tasks failed");
+            Vec::new()
+        }
+    }
+}
+
+/// How many tasks of definition `name` this node runs now.
+fn running_named(inner: &Inner, name: &str) -> usize {
+    inner
+        .running
+        .lock()
+        .map(|running| {
+            running
+                .values()
+                .filter(|r| r.name.eq_ignore_ascii_case(name))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+/// What a run needs to be cancelled and awaited.
+struct RunHandles {
+    token: CancellationToken,
+    reason: Arc<Mutex<Option<CancelReason>>>,
+    ended: Arc<Notify>,
+}
+
+fn register(inner: &Inner, task: &Task) -> RunHandles {
+    let handles = RunHandles {
+        token: CancellationToken::new(),
+        reason: Arc::new(Mutex::new(None)),
+        ended: Arc::new(Notify::new()),
+    };
+    if let Ok(mut running) = inner.running.lock() {
+        running.insert(
+            task.id,
+            Running {
+                name: task.name.clone(),
+                token: handles.token.clone(),
+                reason: handles.reason.clone(),
+                ended: handles.ended.clone(),
+            },
+        );
+    }
+    handles
 }
 
 /// Returns tasks whose lease expired to `New`, so that a crash loses nothing.
@@ -155,21 +236,19 @@ pub(crate) async fn retain(inner: Arc<Inner>) {
 }
 
 /// Runs one claimed task to its end.
-async fn run(inner: Arc<Inner>, task: Task, mut lease: Lease, _permit: OwnedSemaphorePermit) {
+async fn run(
+    inner: Arc<Inner>,
+    task: Task,
+    mut lease: Lease,
+    _permit: OwnedSemaphorePermit,
+    handles: RunHandles,
+) {
     let id = task.id;
-    let token = CancellationToken::new();
-    let reason = Arc::new(Mutex::new(None));
-    let ended = Arc::new(Notify::new());
-    if let Ok(mut running) = inner.running.lock() {
-        running.insert(
-            id,
-            Running {
-                token: token.clone(),
-                reason: reason.clone(),
-                ended: ended.clone(),
-            },
-        );
-    }
+    let RunHandles {
+        token,
+        reason,
+        ended,
+    } = handles;
     let finished = supervise(&inner, task, &mut lease, &token, &reason).await;
     if let Err(error) = finished {
         warn!(task_id = id.0, %error, "recording the end of a task failed; the rescuer will retry it");

@@ -72,6 +72,14 @@ fn setup(config: EngineConfig) -> Setup {
     executors.register("Block", Block);
     executors.register("Stubborn", Stubborn);
     executors.register_with(
+        "Single",
+        Block,
+        DefinitionSettings {
+            concurrency: Some(1),
+            ..DefinitionSettings::default()
+        },
+    );
+    executors.register_with(
         "OneShot",
         Block,
         DefinitionSettings {
@@ -413,6 +421,48 @@ async fn finished_tasks_go_when_their_retention_is_over() {
     assert!(
         s.store.task_get(fail).await.unwrap().is_some(),
         "failed tasks are kept without a failed retention"
+    );
+    s.engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_definition_runs_no_more_tasks_at_once_than_its_concurrency() {
+    let s = setup(EngineConfig {
+        shutdown_grace: Duration::from_millis(50),
+        ..EngineConfig::default()
+    });
+    s.engine.start();
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(
+            s.engine
+                .task_start(&USER, Owner::Caller, TaskStart::new("Single", USER.id))
+                .await
+                .unwrap(),
+        );
+    }
+    wait_state(&s.store, ids[0], TaskState::Started).await;
+    // Other work goes on meanwhile, and by the time it is done the dispatcher has had its chances.
+    let echo = s
+        .engine
+        .task_start(&USER, Owner::Caller, TaskStart::new("Echo", USER.id))
+        .await
+        .unwrap();
+    wait_state(&s.store, echo, TaskState::Succeeded).await;
+    for &id in &ids[1..] {
+        assert_eq!(
+            s.store.task_get(id).await.unwrap().unwrap().state,
+            TaskState::New
+        );
+    }
+    assert_eq!(
+        s.engine.task_stop(ids[0]).await.unwrap(),
+        StopReply::Stopped(true)
+    );
+    wait_state(&s.store, ids[1], TaskState::Started).await;
+    assert_eq!(
+        s.store.task_get(ids[2]).await.unwrap().unwrap().state,
+        TaskState::New
     );
     s.engine.shutdown().await;
 }

@@ -69,6 +69,9 @@ pub struct TaskSection {
     /// without limit (with exponential backoff between restarts).
     #[serde(default = "unlimited_restarts")]
     pub auto_restart_count: i32,
+    /// How many tasks of this definition one node runs at once. Default: as many as it has
+    /// workers (`engine.workers`).
+    pub concurrency: Option<usize>,
 }
 
 fn unlimited_restarts() -> i32 {
@@ -301,6 +304,9 @@ impl Config {
                 other => problems.push(format!(
                     "{at}: kind {other:?} is not supported; use \"command\""
                 )),
+            }
+            if task.concurrency == Some(0) {
+                problems.push(format!("{at}: concurrency must be at least 1"));
             }
             if task.auto_restart_count < -1 {
                 problems.push(format!(

@@ -217,6 +217,7 @@ fn register_task(executors: &mut ExecutorRegistry, task: &config::TaskSection) {
         auto_restart_count: task.auto_restart_count,
         // The program gets its SIGTERM-to-SIGKILL grace before the engine gives up on the run.
         cancel_grace: Some(spec.kill_grace + std::time::Duration::from_secs(2)),
+        concurrency: task.concurrency,
     };
     executors.register_with(task.name.trim(), CommandExecutor::new(spec), settings);
 }

@@ -144,6 +144,8 @@ pub struct DefinitionSettings {
     /// seconds. Executors with their own grace period (a command's SIGTERM-to-SIGKILL wait) need
     /// more.
     pub cancel_grace: Option<Duration>,
+    /// How many tasks of this definition one node runs at once; `None`: as many as it has workers.
+    pub concurrency: Option<usize>,
 }
 
 impl Default for DefinitionSettings {
@@ -155,6 +157,7 @@ impl Default for DefinitionSettings {
             cancellation: None,
             auto_restart_count: -1,
             cancel_grace: None,
+            concurrency: None,
         }
     }
 }

@@ -65,6 +65,7 @@ fn shell_task(name: &str, script: &str) -> sobatch_server::config::TaskSection {
         kill_grace: Some(std::time::Duration::from_millis(300)),
         cancellation: Some("CancelWithWarning".into()),
         auto_restart_count: 2,
+        concurrency: None,
     }
 }
 
