@@ -7,6 +7,7 @@ mod config;
 mod error;
 pub mod executor;
 mod operation;
+mod remote;
 mod worker;
 
 use std::collections::HashMap;
@@ -26,6 +27,7 @@ pub use executor::{
     TaskFailure, TaskOutcome,
 };
 pub use operation::{Caller, StopReply};
+pub use remote::{REMOTE_OWNER_PREFIX, REMOTE_WAIT_MAX, RemoteLease, RemoteOutcome};
 
 pub mod text;
 
@@ -41,6 +43,13 @@ enum CancelReason {
     Timeout,
     Shutdown,
     LeaseLost,
+}
+
+/// The last start and end of a paced definition's runs on this node.
+#[derive(Debug, Clone, Copy, Default)]
+struct Pace {
+    last_start: Option<sobatch_core::Timestamp>,
+    last_end: Option<sobatch_core::Timestamp>,
 }
 
 /// A task this node is running: how to cancel it and how to learn that it has ended.
@@ -60,7 +69,13 @@ struct Inner {
     node_id: String,
     /// Wakes the dispatcher when a task is inserted, so a new task starts without a polling delay.
     wake: Notify,
+    /// Wakes every remote claim long-polling for work when a task of a remote definition is
+    /// started; separate from `wake` so that remote starts never cost the dispatcher a round.
+    remote_wake: Notify,
     running: Mutex<HashMap<TaskId, Running>>,
+    /// When paced definitions (start interval, minimum sleep time) last started and ended here,
+    /// by lower-cased name.
+    pacing: Mutex<HashMap<String, Pace>>,
     /// Fires when shutdown begins: the dispatcher stops claiming.
     shutdown: CancellationToken,
     tasks: TaskTracker,
@@ -92,7 +107,9 @@ impl Engine {
                 clock,
                 node_id,
                 wake: Notify::new(),
+                remote_wake: Notify::new(),
                 running: Mutex::new(HashMap::new()),
+                pacing: Mutex::new(HashMap::new()),
                 shutdown: CancellationToken::new(),
                 tasks: TaskTracker::new(),
             }),

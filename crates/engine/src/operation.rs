@@ -46,13 +46,14 @@ impl Engine {
             )));
         }
         let runnable = self.inner.executors.contains(&start.name);
+        let name = start.name.clone();
         let id = self
             .inner
             .store
             .task_insert(start, self.inner.clock.now())
             .await?;
         if runnable {
-            self.inner.wake.notify_one();
+            self.wake_for(&name);
         }
         Ok(id)
     }
@@ -84,8 +85,9 @@ impl Engine {
             && task
                 .as_ref()
                 .is_some_and(|t| self.inner.executors.contains(&t.name))
+            && let Some(task) = task.as_ref()
         {
-            self.inner.wake.notify_one();
+            self.wake_for(&task.name);
         }
         Ok(task)
     }
@@ -102,11 +104,35 @@ impl Engine {
             StopOutcome::NotFound => StopReply::NotFound,
             StopOutcome::Refused => StopReply::Stopped(false),
             StopOutcome::Failed => StopReply::Stopped(true),
+            // A remote worker cannot be cancelled from here, so its task fails at once (as the
+            // spec says for external workers); the worker learns it from the 409 its next
+            // heartbeat or completion gets, since the lease went with the failure.
+            StopOutcome::Requested {
+                lease_owner: Some(owner),
+            } if owner.starts_with(crate::REMOTE_OWNER_PREFIX) => {
+                let failed = self
+                    .inner
+                    .store
+                    .task_fail_running(id, STOPPED_RESULT, self.inner.clock.now())
+                    .await?;
+                // `false`: the worker finished it first, so there was nothing left to stop.
+                StopReply::Stopped(failed)
+            }
             StopOutcome::Requested { .. } => {
                 self.cancel_local(id, CancelReason::Stop, true).await;
                 StopReply::Stopped(true)
             }
         })
+    }
+
+    /// Wakes whoever claims tasks named `name`: every long-polling remote claim for a remote
+    /// definition, else the local dispatcher.
+    fn wake_for(&self, name: &str) {
+        if self.inner.executors.is_remote(name) {
+            self.inner.remote_wake.notify_waiters();
+        } else {
+            self.inner.wake.notify_one();
+        }
     }
 
     /// Deletes tasks; any of them running here is cancelled first.

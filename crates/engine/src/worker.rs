@@ -85,7 +85,19 @@ async fn claim_round(inner: &Inner, names: &[String], budget: usize) -> Vec<(Tas
     let mut budget = budget;
     let mut unlimited = Vec::new();
     for name in names {
-        match inner.executors.settings(name).and_then(|s| s.concurrency) {
+        let settings = inner.executors.settings(name);
+        if let Some(settings) = settings.filter(|s| s.is_paced()) {
+            if budget > 0 && pace_allows(inner, name, settings) {
+                let got = claim(inner, vec![name.clone()], 1).await;
+                if !got.is_empty() {
+                    budget -= 1;
+                    pace_mark(inner, name, |pace, now| pace.last_start = Some(now));
+                }
+                claimed.extend(got);
+            }
+            continue;
+        }
+        match settings.and_then(|s| s.concurrency) {
             Some(limit) => {
                 let free = limit.saturating_sub(running_named(inner, name));
                 let limit = free.min(budget);
@@ -118,6 +130,41 @@ async fn claim(inner: &Inner, names: Vec<String>, limit: usize) -> Vec<(Task, Le
             warn!(%error, "claim tasks failed");
             Vec::new()
         }
+    }
+}
+
+/// Whether a paced definition may start now: nothing of it runs here, and its start interval and
+/// minimum sleep time have passed since its last start and end.
+fn pace_allows(inner: &Inner, name: &str, settings: &crate::DefinitionSettings) -> bool {
+    if running_named(inner, name) > 0 {
+        return false;
+    }
+    let now = inner.clock.now();
+    let pace = inner
+        .pacing
+        .lock()
+        .map(|p| p.get(&name.to_lowercase()).copied().unwrap_or_default())
+        .unwrap_or_default();
+    let passed = |since: Option<sobatch_core::Timestamp>, gap: Option<Duration>| match (since, gap)
+    {
+        (Some(since), Some(gap)) => chrono::Duration::from_std(gap)
+            .ok()
+            .and_then(|gap| since.checked_add_signed(gap))
+            .is_none_or(|allowed| now >= allowed),
+        _ => true,
+    };
+    passed(pace.last_start, settings.start_interval)
+        && passed(pace.last_end, settings.minimum_sleep_time)
+}
+
+fn pace_mark(
+    inner: &Inner,
+    name: &str,
+    mark: impl FnOnce(&mut crate::Pace, sobatch_core::Timestamp),
+) {
+    let now = inner.clock.now();
+    if let Ok(mut pacing) = inner.pacing.lock() {
+        mark(pacing.entry(name.to_lowercase()).or_default(), now);
     }
 }
 
@@ -253,8 +300,21 @@ async fn run(
     if let Err(error) = finished {
         warn!(task_id = id.0, %error, "recording the end of a task failed; the rescuer will retry it");
     }
-    if let Ok(mut running) = inner.running.lock() {
-        running.remove(&id);
+    let name = inner
+        .running
+        .lock()
+        .ok()
+        .and_then(|mut running| running.remove(&id))
+        .map(|r| r.name);
+    if let Some(name) = name
+        && inner
+            .executors
+            .settings(&name)
+            .is_some_and(|s| s.is_paced())
+    {
+        pace_mark(&inner, &name, |pace, now| pace.last_end = Some(now));
+        // The next run may now be due; do not make it wait for the poll.
+        inner.wake.notify_one();
     }
     ended.notify_waiters();
 }

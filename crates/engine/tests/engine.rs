@@ -80,6 +80,22 @@ fn setup(config: EngineConfig) -> Setup {
         },
     );
     executors.register_with(
+        "Paced",
+        sobatch_engine::executor::Echo,
+        DefinitionSettings {
+            start_interval: Some(Duration::from_secs(60)),
+            ..DefinitionSettings::default()
+        },
+    );
+    executors.register_with(
+        "Rested",
+        sobatch_engine::executor::Echo,
+        DefinitionSettings {
+            minimum_sleep_time: Some(Duration::from_secs(30)),
+            ..DefinitionSettings::default()
+        },
+    );
+    executors.register_with(
         "OneShot",
         Block,
         DefinitionSettings {
@@ -464,5 +480,39 @@ async fn a_definition_runs_no_more_tasks_at_once_than_its_concurrency() {
         s.store.task_get(ids[2]).await.unwrap().unwrap().state,
         TaskState::New
     );
+    s.engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn start_interval_and_minimum_sleep_time_space_the_runs_of_a_definition() {
+    let s = setup(EngineConfig::default());
+    s.engine.start();
+    for (name, gap) in [("Paced", 61), ("Rested", 31)] {
+        let first = s
+            .engine
+            .task_start(&USER, Owner::Caller, TaskStart::new(name, USER.id))
+            .await
+            .unwrap();
+        let second = s
+            .engine
+            .task_start(&USER, Owner::Caller, TaskStart::new(name, USER.id))
+            .await
+            .unwrap();
+        wait_state(&s.store, first, TaskState::Succeeded).await;
+        // Other work runs meanwhile; the second run of this definition has to wait.
+        let echo = s
+            .engine
+            .task_start(&USER, Owner::Caller, TaskStart::new("Echo", USER.id))
+            .await
+            .unwrap();
+        wait_state(&s.store, echo, TaskState::Succeeded).await;
+        assert_eq!(
+            s.store.task_get(second).await.unwrap().unwrap().state,
+            TaskState::New,
+            "{name}"
+        );
+        s.clock.advance(Duration::from_secs(gap));
+        wait_state(&s.store, second, TaskState::Succeeded).await;
+    }
     s.engine.shutdown().await;
 }

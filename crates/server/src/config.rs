@@ -72,6 +72,13 @@ pub struct TaskSection {
     /// How many tasks of this definition one node runs at once. Default: as many as it has
     /// workers (`engine.workers`).
     pub concurrency: Option<usize>,
+    /// The shortest time between two starts; runs then never overlap. Default `0s`: none.
+    #[serde(default, with = "humantime_serde_compat::optional")]
+    pub start_interval: Option<Duration>,
+    /// The shortest pause between the end of one run and the next start; runs then never
+    /// overlap. Default `0s`: none.
+    #[serde(default, with = "humantime_serde_compat::optional")]
+    pub minimum_sleep_time: Option<Duration>,
 }
 
 fn unlimited_restarts() -> i32 {

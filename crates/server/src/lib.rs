@@ -218,6 +218,8 @@ fn register_task(executors: &mut ExecutorRegistry, task: &config::TaskSection) {
         // The program gets its SIGTERM-to-SIGKILL grace before the engine gives up on the run.
         cancel_grace: Some(spec.kill_grace + std::time::Duration::from_secs(2)),
         concurrency: task.concurrency,
+        start_interval: task.start_interval,
+        minimum_sleep_time: task.minimum_sleep_time,
     };
     executors.register_with(task.name.trim(), CommandExecutor::new(spec), settings);
 }

@@ -130,7 +130,8 @@ impl TaskContext {
 /// What the engine knows of a definition besides its executor.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DefinitionSettings {
-    /// Who runs it: `built-in`, `command`, or `embedded` (a handler registered in code).
+    /// Who runs it: `built-in`, `command`, `embedded` (a handler registered in code), or `remote`
+    /// (workers claiming over HTTP).
     pub kind: &'static str,
     pub description: String,
     /// A run that lasts longer is cancelled and the task fails, saying it timed out.
@@ -146,6 +147,18 @@ pub struct DefinitionSettings {
     pub cancel_grace: Option<Duration>,
     /// How many tasks of this definition one node runs at once; `None`: as many as it has workers.
     pub concurrency: Option<usize>,
+    /// The shortest time between two starts of this definition; its runs never overlap.
+    pub start_interval: Option<Duration>,
+    /// The shortest pause between the end of one run of this definition and the next start; its
+    /// runs never overlap.
+    pub minimum_sleep_time: Option<Duration>,
+}
+
+impl DefinitionSettings {
+    /// Whether runs of this definition are paced, and so never overlap.
+    pub fn is_paced(&self) -> bool {
+        self.start_interval.is_some() || self.minimum_sleep_time.is_some()
+    }
 }
 
 impl Default for DefinitionSettings {
@@ -158,13 +171,17 @@ impl Default for DefinitionSettings {
             auto_restart_count: -1,
             cancel_grace: None,
             concurrency: None,
+            start_interval: None,
+            minimum_sleep_time: None,
         }
     }
 }
 
 struct Registered {
     name: String,
-    executor: Arc<dyn Executor>,
+    /// `None` for a remote definition: workers outside the process claim its tasks over HTTP, so
+    /// the local dispatcher must never claim them.
+    executor: Option<Arc<dyn Executor>>,
     settings: DefinitionSettings,
 }
 
@@ -224,16 +241,46 @@ impl ExecutorRegistry {
             name.to_lowercase(),
             Arc::new(Registered {
                 name: name.to_string(),
-                executor: Arc::new(executor),
+                executor: Some(Arc::new(executor)),
                 settings,
             }),
         );
     }
 
+    /// Registers a definition that remote workers run (kind `remote`): listed, synced to the
+    /// store and accepted by starts like any other, but with no executor in this process.
+    pub fn register_remote(&mut self, name: &str, settings: DefinitionSettings) {
+        self.by_name.insert(
+            name.to_lowercase(),
+            Arc::new(Registered {
+                name: name.to_string(),
+                executor: None,
+                settings,
+            }),
+        );
+    }
+
+    /// The local executor for `name`; `None` for unknown and for remote definitions.
     pub fn get(&self, name: &str) -> Option<Arc<dyn Executor>> {
         self.by_name
             .get(&name.to_lowercase())
-            .map(|registered| registered.executor.clone())
+            .and_then(|registered| registered.executor.clone())
+    }
+
+    /// Whether `name` is a definition that remote workers run.
+    pub fn is_remote(&self, name: &str) -> bool {
+        self.by_name
+            .get(&name.to_lowercase())
+            .is_some_and(|registered| registered.executor.is_none())
+    }
+
+    /// The names remote workers may claim, as registered.
+    pub fn remote_names(&self) -> Vec<String> {
+        self.by_name
+            .values()
+            .filter(|registered| registered.executor.is_none())
+            .map(|registered| registered.name.clone())
+            .collect()
     }
 
     pub fn settings(&self, name: &str) -> Option<&DefinitionSettings> {
@@ -246,10 +293,12 @@ impl ExecutorRegistry {
         self.by_name.contains_key(&name.to_lowercase())
     }
 
-    /// The names as registered, for claiming.
+    /// The names this process runs, as registered, for the local dispatcher's claims (remote
+    /// definitions are left to remote workers).
     pub fn names(&self) -> Vec<String> {
         self.by_name
             .values()
+            .filter(|registered| registered.executor.is_some())
             .map(|registered| registered.name.clone())
             .collect()
     }

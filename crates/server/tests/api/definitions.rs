@@ -66,6 +66,8 @@ fn shell_task(name: &str, script: &str) -> sobatch_server::config::TaskSection {
         cancellation: Some("CancelWithWarning".into()),
         auto_restart_count: 2,
         concurrency: None,
+        start_interval: None,
+        minimum_sleep_time: None,
     }
 }
 
