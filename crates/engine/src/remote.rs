@@ -41,14 +41,18 @@ impl RemoteLease {
     }
 
     pub fn encode(&self) -> String {
-        format!("{:x}.{}", self.token, self.worker)
+        // Tokens are random over all of i64; their bits are written unsigned so that negative
+        // ones read back.
+        let bits = u64::from_ne_bytes(self.token.to_ne_bytes());
+        format!("{bits:x}.{}", self.worker)
     }
 
     /// Reads a token; `None` if it is not one this server could have handed out.
     pub fn decode(text: &str) -> Option<RemoteLease> {
         // The worker id may itself contain dots; the hex part never does.
         let (token, worker) = text.split_once('.')?;
-        let token = i64::from_str_radix(token, 16).ok()?;
+        let bits = u64::from_str_radix(token, 16).ok()?;
+        let token = i64::from_ne_bytes(bits.to_ne_bytes());
         if !valid_worker_id(worker) {
             return None;
         }
@@ -257,6 +261,12 @@ mod tests {
         };
         assert_eq!(lease.encode(), "1f2e.host.example.com-7");
         assert_eq!(RemoteLease::decode(&lease.encode()), Some(lease));
+        let negative = RemoteLease {
+            worker: "w".into(),
+            token: -2,
+        };
+        assert_eq!(negative.encode(), "fffffffffffffffe.w");
+        assert_eq!(RemoteLease::decode(&negative.encode()), Some(negative));
     }
 
     #[test]

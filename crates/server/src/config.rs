@@ -43,7 +43,9 @@ pub struct Config {
 pub struct TaskSection {
     /// The definition name tasks select it by (case-insensitive).
     pub name: String,
-    /// Who runs it: `command` (an external program).
+    /// Who runs it: `command` (an external program) or `remote` (workers that claim its tasks over
+    /// `/api/sobatch/v1/worker/…`; `program`, `args`, `env`, `working_dir`, `kill_grace` and
+    /// `concurrency` do not apply).
     pub kind: String,
     #[serde(default)]
     pub description: String,
@@ -308,8 +310,9 @@ impl Config {
                         problems.push(format!("{at}: kind \"command\" needs a program"));
                     }
                 }
+                "remote" => {}
                 other => problems.push(format!(
-                    "{at}: kind {other:?} is not supported; use \"command\""
+                    "{at}: kind {other:?} is not supported; use \"command\" or \"remote\""
                 )),
             }
             if task.concurrency == Some(0) {
@@ -497,19 +500,23 @@ cancellation = "CannotCancel"
 
 [[task]]
 name = "report"
+kind = "ftp"
+
+[[task]]
+name = "Inbox"
 kind = "remote"
 "#,
         )
         .unwrap();
         let config = Config::load(Some(&file), env(&[])).unwrap();
-        assert_eq!(config.tasks.len(), 2);
+        assert_eq!(config.tasks.len(), 3);
         assert_eq!(config.tasks[0].timeout, Some(Duration::from_secs(120)));
         assert_eq!(config.tasks[0].env["MODE"], "fast");
         let error = config.validate().unwrap_err();
         assert_eq!(error.problems.len(), 2, "{error}");
         let text = error.to_string();
         assert!(
-            text.contains("already defined") && text.contains("remote"),
+            text.contains("already defined") && text.contains("ftp") && !text.contains("Inbox"),
             "{text}"
         );
 

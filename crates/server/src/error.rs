@@ -41,6 +41,9 @@ pub enum ApiError {
     /// The route exists, the method does not.
     #[error("{0}")]
     MethodNotAllowed(String),
+    /// The request names state that is no longer so, such as a remote worker's lost lease.
+    #[error("{0}")]
+    Conflict(String),
     /// Anything unexpected; the text goes to the log only.
     #[error("{0}")]
     Internal(String),
@@ -124,6 +127,10 @@ impl IntoResponse for ApiError {
                 StatusCode::METHOD_NOT_ALLOWED,
                 ErrorBody::new("MethodNotAllowed", message, SOURCE),
             ),
+            ApiError::Conflict(message) => (
+                StatusCode::CONFLICT,
+                ErrorBody::new("Conflict", message, SOURCE),
+            ),
             ApiError::Internal(cause) => {
                 tracing::error!(error = %cause, "request failed");
                 (
@@ -179,6 +186,7 @@ mod tests {
             (ApiError::Unauthorized("who".into()), 401, "Unauthorized"),
             (ApiError::Forbidden("no".into()), 403, "Forbidden"),
             (ApiError::task_not_found(9), 404, "SoNotFoundException"),
+            (ApiError::Conflict("gone".into()), 409, "Conflict"),
         ];
         for (error, status, error_type) in cases {
             let (actual, body) = body_of(error).await;

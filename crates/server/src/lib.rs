@@ -193,8 +193,25 @@ impl Application {
     }
 }
 
-/// Registers a `[[task]]` of the configuration (validated: kind `command` with a program).
+/// Registers a `[[task]]` of the configuration (validated: kind `command` with a program, or
+/// kind `remote`).
 fn register_task(executors: &mut ExecutorRegistry, task: &config::TaskSection) {
+    if task.kind == "remote" {
+        // Remote workers run it; the engine only needs its settings, to list and sync them.
+        let settings = DefinitionSettings {
+            kind: "remote",
+            description: task.description.clone(),
+            timeout: task.timeout,
+            cancellation: task
+                .cancellation
+                .as_deref()
+                .and_then(sobatch_core::CancellationBehaviour::parse),
+            auto_restart_count: task.auto_restart_count,
+            ..DefinitionSettings::default()
+        };
+        executors.register_remote(task.name.trim(), settings);
+        return;
+    }
     let mut spec = CommandSpec::new(task.program.clone().unwrap_or_default());
     spec.args = task.args.clone();
     spec.env = task

@@ -167,6 +167,15 @@ pub trait Store: Send + Sync + 'static {
         result: &str,
         now: Timestamp,
     ) -> Result<StopOutcome, StoreError>;
+    /// Fails a claimed or started task at once (`Failed`, `result`, lease cleared), whoever holds
+    /// it: Stop does this for tasks a remote worker runs, since the server cannot cancel them.
+    /// `false` if the task is not `Aquired`/`Started`.
+    async fn task_fail_running(
+        &self,
+        id: TaskId,
+        result: &str,
+        now: Timestamp,
+    ) -> Result<bool, StoreError>;
     /// Deletes tasks with their parameter blobs and links; unknown ids are ignored. Returns how
     /// many tasks were deleted.
     async fn task_delete(&self, ids: &[TaskId]) -> Result<u64, StoreError>;

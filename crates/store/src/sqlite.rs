@@ -176,6 +176,18 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn task_fail_running(
+        &self,
+        id: TaskId,
+        result: &str,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let result = result.to_string();
+        self.writer
+            .submit(move |w| task::fail_running(w.conn(), id, &result, now))
+            .await
+    }
+
     async fn task_delete(&self, ids: &[TaskId]) -> Result<u64, StoreError> {
         if ids.is_empty() {
             return Ok(0);

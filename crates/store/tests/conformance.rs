@@ -80,6 +80,7 @@ conformance! {
         release_returns_a_task_to_new_or_fails_it_when_stop_was_requested,
         concurrent_inserts_are_all_acknowledged_with_distinct_readable_ids,
         a_failing_write_does_not_undo_the_writes_committed_with_it,
+        fail_running_fails_a_claimed_or_started_task_and_ends_its_lease,
     ]
 }
 
@@ -1336,4 +1337,50 @@ async fn pruning_removes_finished_tasks_past_their_retention_with_their_blobs(
     assert_eq!(s.task_prune(only_succeeded).await.unwrap(), 1);
     assert!(s.task_get(new_failed).await.unwrap().is_some());
     assert!(s.task_get(manual).await.unwrap().is_some());
+}
+
+async fn fail_running_fails_a_claimed_or_started_task_and_ends_its_lease(store: Arc<dyn Store>) {
+    let (started_id, lease) = started(&*store, "FailRunningStarted").await;
+    assert!(
+        store
+            .task_fail_running(started_id, STOPPED, at(3))
+            .await
+            .unwrap()
+    );
+    let task = get(&*store, started_id).await;
+    assert_eq!(task.state, TaskState::Failed);
+    assert_eq!(task.result.as_deref(), Some(STOPPED));
+    let check = store
+        .task_heartbeat(started_id, &lease, TaskProgress::default(), at(4))
+        .await
+        .unwrap();
+    assert_eq!(check, LeaseCheck::Lost, "the lease went with the failure");
+
+    let (claimed_id, _) = claimed(&*store, "FailRunningClaimed").await;
+    assert!(
+        store
+            .task_fail_running(claimed_id, STOPPED, at(3))
+            .await
+            .unwrap()
+    );
+    assert_eq!(get(&*store, claimed_id).await.state, TaskState::Failed);
+
+    let new_id = insert(&*store, "FailRunningNew", 1).await;
+    assert!(
+        !store
+            .task_fail_running(new_id, STOPPED, at(3))
+            .await
+            .unwrap()
+    );
+    assert_eq!(get(&*store, new_id).await.state, TaskState::New);
+    assert!(
+        !store
+            .task_fail_running(started_id, "again", at(5))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        get(&*store, started_id).await.result.as_deref(),
+        Some(STOPPED)
+    );
 }

@@ -4,6 +4,7 @@ mod agents;
 mod batch_task;
 mod definition;
 mod discovery;
+mod worker;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -53,6 +54,18 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         .route(
             "/api/sobatch/v1/definitions",
             get(definition::definition_list).fallback(method_not_allowed),
+        )
+        .route(
+            "/api/sobatch/v1/worker/claim",
+            post(worker::worker_claim).fallback(method_not_allowed),
+        )
+        .route(
+            "/api/sobatch/v1/worker/{id}/heartbeat",
+            post(worker::worker_heartbeat).fallback(method_not_allowed),
+        )
+        .route(
+            "/api/sobatch/v1/worker/{id}/complete",
+            post(worker::worker_complete).fallback(method_not_allowed),
         )
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

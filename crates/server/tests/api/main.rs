@@ -13,3 +13,4 @@ mod definitions;
 mod engine;
 mod helpers;
 mod shutdown;
+mod worker;

@@ -423,6 +423,22 @@ pub(super) fn stop(
     }
 }
 
+pub(super) fn fail_running(
+    conn: &Connection,
+    id: TaskId,
+    result: &str,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    let changed = conn
+        .prepare_cached(
+            "UPDATE batchtask SET state = 5, result = ?2, lease_owner = NULL,
+                 lease_token = NULL, lease_expires = NULL, stop_requested = 0, updated = ?3
+             WHERE BatchTask_id = ?1 AND state IN (2, 3)",
+        )?
+        .execute(params![id.0, result, micros(now)])?;
+    Ok(changed > 0)
+}
+
 pub(super) fn delete(conn: &Connection, ids: &[TaskId]) -> Result<u64, StoreError> {
     let mut deleted = 0;
     for id in ids {
