@@ -234,6 +234,8 @@ pub struct Task {
     pub progress_percent: i16,
     pub file_name: Option<String>,
     pub cancellation: CancellationBehaviour,
+    /// Kept only in the memory of the node that accepted it: no row, no trace (spec §2.7).
+    pub internal: bool,
 }
 
 impl Task {

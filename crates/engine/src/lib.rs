@@ -6,6 +6,7 @@ mod clock;
 mod config;
 mod error;
 pub mod executor;
+mod internal;
 mod operation;
 mod remote;
 mod worker;
@@ -76,6 +77,8 @@ struct Inner {
     /// When paced definitions (start interval, minimum sleep time) last started and ended here,
     /// by lower-cased name.
     pacing: Mutex<HashMap<String, Pace>>,
+    /// Internal tasks accepted here, which live nowhere else.
+    internal: Mutex<HashMap<TaskId, internal::InternalTask>>,
     /// Fires when shutdown begins: the dispatcher stops claiming.
     shutdown: CancellationToken,
     tasks: TaskTracker,
@@ -110,6 +113,7 @@ impl Engine {
                 remote_wake: Notify::new(),
                 running: Mutex::new(HashMap::new()),
                 pacing: Mutex::new(HashMap::new()),
+                internal: Mutex::new(HashMap::new()),
                 shutdown: CancellationToken::new(),
                 tasks: TaskTracker::new(),
             }),

@@ -28,7 +28,19 @@ impl Engine {
         &self,
         caller: &Caller,
         owner: Owner,
+        start: TaskStart,
+    ) -> Result<TaskId, EngineError> {
+        self.task_start_as(caller, owner, start, false).await
+    }
+
+    /// Like [`Engine::task_start`], but an `internal` task lives only in this node's memory and
+    /// runs here (spec §2.7).
+    pub async fn task_start_as(
+        &self,
+        caller: &Caller,
+        owner: Owner,
         mut start: TaskStart,
+        internal: bool,
     ) -> Result<TaskId, EngineError> {
         start.owner = owner.resolve(caller)?;
         if start.cancellation.is_none() {
@@ -45,6 +57,9 @@ impl Engine {
                 start.name
             )));
         }
+        if internal {
+            return self.internal_start(start).await;
+        }
         let runnable = self.inner.executors.contains(&start.name);
         let name = start.name.clone();
         let id = self
@@ -59,6 +74,9 @@ impl Engine {
     }
 
     pub async fn task_get(&self, id: TaskId) -> Result<Option<Task>, EngineError> {
+        if let Some(task) = self.internal_get(id) {
+            return Ok(Some(task));
+        }
         Ok(self.inner.store.task_get(id).await?)
     }
 
@@ -74,6 +92,9 @@ impl Engine {
         update: TaskUpdate,
     ) -> Result<Option<Task>, EngineError> {
         let update = update.normalize();
+        if let Some(task) = self.internal_update(id, &update) {
+            return Ok(Some(task));
+        }
         let task = self
             .inner
             .store
@@ -95,6 +116,9 @@ impl Engine {
     /// Stops a task as spec §1.7 says. A task running here is cancelled and, within `stop_wait`,
     /// has ended `Failed` by the time this returns.
     pub async fn task_stop(&self, id: TaskId) -> Result<StopReply, EngineError> {
+        if let Some(stopped) = self.internal_stop(id) {
+            return Ok(StopReply::Stopped(stopped));
+        }
         let outcome = self
             .inner
             .store
@@ -138,6 +162,7 @@ impl Engine {
     /// Deletes tasks; any of them running here is cancelled first.
     pub async fn task_delete(&self, ids: &[TaskId]) -> Result<u64, EngineError> {
         for &id in ids {
+            self.internal_delete(id);
             self.cancel_local(id, CancelReason::Stop, false).await;
         }
         Ok(self.inner.store.task_delete(ids).await?)

@@ -481,7 +481,7 @@ async fn heartbeat(
 }
 
 /// Sleeps until `at`, or for ever when there is no deadline.
-async fn sleep_until_some(at: Option<tokio::time::Instant>) {
+pub(crate) async fn sleep_until_some(at: Option<tokio::time::Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,

@@ -23,8 +23,12 @@ pub async fn start(
     } else {
         Owner::Caller
     };
+    let internal = fields.is_internal_task;
     let start = fields.into_task_start(caller.id);
-    Ok(state.engine.task_start(caller, owner, start).await?)
+    Ok(state
+        .engine
+        .task_start_as(caller, owner, start, internal)
+        .await?)
 }
 
 /// The task with this id; ids no task can have (0, negative) are simply not found.

@@ -180,6 +180,7 @@ mod tests {
             progress_percent: 0,
             file_name: None,
             cancellation: CancellationBehaviour::CanCancel,
+            internal: false,
         }
     }
 

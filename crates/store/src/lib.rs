@@ -148,6 +148,9 @@ pub trait Store: Send + Sync + 'static {
     /// Creates a task (and its definition lazily, its parameter blob and link) in state `New`.
     /// When it returns, the row is durable.
     async fn task_insert(&self, start: TaskStart, now: Timestamp) -> Result<TaskId, StoreError>;
+    /// Takes the next task id without storing a task, for an internal task that lives only in
+    /// memory but must not share an id with a stored one.
+    async fn task_id_reserve(&self) -> Result<TaskId, StoreError>;
     async fn task_get(&self, id: TaskId) -> Result<Option<Task>, StoreError>;
     async fn task_list(&self, filter: &TaskFilter) -> Result<Vec<Task>, StoreError>;
     /// Writes the members `update` names, bumps `updated`/`updatedCount`, and returns the task as it

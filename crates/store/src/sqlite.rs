@@ -141,6 +141,10 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn task_id_reserve(&self) -> Result<TaskId, StoreError> {
+        self.writer.submit(|w| task::id_reserve(w.conn())).await
+    }
+
     async fn task_get(&self, id: TaskId) -> Result<Option<Task>, StoreError> {
         self.readers.run(move |conn| task::get(conn, id)).await
     }

@@ -60,6 +60,7 @@ conformance! {
         a_configured_definition_limits_restarts_and_sets_defaults,
         a_rescued_task_waits_out_its_backoff_before_it_is_claimed_again,
         pruning_removes_finished_tasks_past_their_retention_with_their_blobs,
+        reserved_ids_are_never_given_to_stored_tasks,
         a_task_takes_the_definition_cancellation_unless_it_names_its_own,
         an_unknown_task_id_reads_as_none,
         lists_select_owners_as_a_union,
@@ -1382,5 +1383,19 @@ async fn fail_running_fails_a_claimed_or_started_task_and_ends_its_lease(store: 
     assert_eq!(
         get(&*store, started_id).await.result.as_deref(),
         Some(STOPPED)
+    );
+}
+
+async fn reserved_ids_are_never_given_to_stored_tasks(store: Arc<dyn Store>) {
+    let s = store.as_ref();
+    let first = s.task_id_reserve().await.unwrap();
+    let stored = insert(s, "Any", 1).await;
+    let second = s.task_id_reserve().await.unwrap();
+    let again = insert(s, "Any", 1).await;
+    assert!(first < stored && stored < second && second < again);
+    assert_eq!(
+        s.task_get(first).await.unwrap(),
+        None,
+        "no row for a reserved id"
     );
 }

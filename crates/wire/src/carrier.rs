@@ -133,8 +133,7 @@ pub fn render_task_with_styles(
         details_table: task.details_table,
         details_record: task.details_record,
         is_system_task: task.is_system(),
-        // Internal tasks are never stored, so a task read from the store is never internal.
-        is_internal_task: false,
+        is_internal_task: task.internal,
         parameter_object: task.parameters.as_ref().map(ParameterMap::from),
         last_started: format_date(task.last_started, last_started),
         created: format_date(Some(task.created), created),
@@ -287,6 +286,7 @@ mod tests {
             progress_percent: 30,
             file_name: None,
             cancellation: CancellationBehaviour::CanCancel,
+            internal: false,
         }
     }
 

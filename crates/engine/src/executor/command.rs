@@ -797,6 +797,7 @@ mod tests {
             progress_percent: 0,
             file_name: None,
             cancellation: sobatch_core::CancellationBehaviour::CanCancel,
+            internal: false,
         };
         let (progress, _) = tokio::sync::watch::channel(Default::default());
         TaskContext::new(task, progress, cancel)

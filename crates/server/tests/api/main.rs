@@ -12,5 +12,6 @@ mod conventions;
 mod definitions;
 mod engine;
 mod helpers;
+mod internal;
 mod shutdown;
 mod worker;

@@ -111,6 +111,8 @@ fn decode_columns(row: &Row<'_>, id: i64) -> Result<Task, StoreError> {
         progress_percent: narrow(zero_if_null(18, "progressPercent")?, "progressPercent")?,
         file_name: column(row, 19, "FileName")?,
         cancellation,
+        // Internal tasks are never stored.
+        internal: false,
     })
 }
 
@@ -469,6 +471,23 @@ pub(super) fn delete(conn: &Connection, ids: &[TaskId]) -> Result<u64, StoreErro
         deleted += removed as u64;
     }
     Ok(deleted)
+}
+
+/// Advances `batchtask`'s AUTOINCREMENT counter, which SQLite keeps in `sqlite_sequence`, and
+/// returns the id it passed over: the next stored task gets a higher one.
+pub(super) fn id_reserve(conn: &Connection) -> Result<TaskId, StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO sqlite_sequence (name, seq)
+         SELECT 'batchtask', COALESCE(MAX(BatchTask_id), 0) FROM batchtask
+         WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'batchtask')",
+    )?
+    .execute([])?;
+    let id: i64 = conn
+        .prepare_cached(
+            "UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'batchtask' RETURNING seq",
+        )?
+        .query_row([], |row| row.get(0))?;
+    Ok(TaskId(narrow(id, "BatchTask_id")?))
 }
 
 pub(super) fn prune(conn: &Connection, params: &TaskPruneParams) -> Result<u64, StoreError> {

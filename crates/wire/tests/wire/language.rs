@@ -796,6 +796,7 @@ fn task_with(text: &str) -> sobatch_wire::BatchTaskInfo {
         progress_percent: 0,
         file_name: Some(text.to_string()),
         cancellation: CancellationBehaviour::CanCancel,
+        internal: false,
     };
     render_task(&task, &DateStyle::default())
 }

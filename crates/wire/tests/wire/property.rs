@@ -140,6 +140,7 @@ fn task_with(parameters: Option<Parameters>) -> Task {
         progress_percent: 0,
         file_name: None,
         cancellation: CancellationBehaviour::CanCancel,
+        internal: false,
     }
 }
 

@@ -520,6 +520,7 @@ fn sample_task() -> Task {
         progress_percent: 30,
         file_name: None,
         cancellation: CancellationBehaviour::CanCancel,
+        internal: false,
     }
 }
 

@@ -57,6 +57,7 @@ fn sample_task() -> Task {
         progress_percent: 30,
         file_name: None,
         cancellation: CancellationBehaviour::CanCancel,
+        internal: false,
     }
 }
 
@@ -306,6 +307,7 @@ fn task_with(name: String, description: String, parameters: Parameters) -> Task 
         progress_percent: 0,
         file_name: None,
         cancellation: CancellationBehaviour::CanCancel,
+        internal: false,
     }
 }
 
