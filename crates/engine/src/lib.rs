@@ -94,10 +94,24 @@ impl Engine {
     /// Builds an engine over `store` with the given executors. Nothing runs until [`Engine::start`].
     pub fn new(
         store: Arc<dyn Store>,
-        executors: ExecutorRegistry,
+        mut executors: ExecutorRegistry,
         config: EngineConfig,
         clock: Arc<dyn Clock>,
     ) -> Engine {
+        executors.register_with(
+            worker::PRUNE,
+            executor::Prune {
+                store: store.clone(),
+                retention: config.retention.clone(),
+                clock: clock.clone(),
+            },
+            DefinitionSettings {
+                kind: "system",
+                description: "Deletes finished tasks past their retention.".into(),
+                concurrency: Some(1),
+                ..DefinitionSettings::default()
+            },
+        );
         let node_id = config
             .node_id
             .clone()

@@ -5,9 +5,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sobatch_core::task::TEXT_MAX;
+use sobatch_core::{AssociateId, StateSelector, TaskStart, Visibility};
 use sobatch_core::{Task, TaskState, truncate_chars};
 use sobatch_store::{
-    Lease, LeaseCheck, RescuePolicy, TaskClaimParams, TaskFinish, TaskProgress, TaskPruneParams,
+    Lease, LeaseCheck, RescuePolicy, TaskClaimParams, TaskFilter, TaskFinish, TaskProgress,
 };
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
 use tokio_util::sync::CancellationToken;
@@ -237,10 +238,10 @@ pub(crate) async fn rescue(inner: Arc<Inner>) {
     }
 }
 
-/// Most tasks one retention transaction deletes; retention repeats until fewer went.
-const PRUNE_BATCH: usize = 1000;
+/// The name of the system task that applies retention.
+pub(crate) const PRUNE: &str = "Prune";
 
-/// Deletes finished tasks past their retention, every retention interval.
+/// Starts a `Prune` system task every retention interval, unless one is still waiting or running.
 pub(crate) async fn retain(inner: Arc<Inner>) {
     let retention = inner.config.retention.clone();
     if retention.succeeded.is_none() && retention.failed.is_none() {
@@ -251,33 +252,25 @@ pub(crate) async fn retain(inner: Arc<Inner>) {
             () = tokio::time::sleep(retention.interval) => {}
             () = inner.shutdown.cancelled() => return,
         }
-        let now = inner.clock.now();
-        let before = |age: Option<Duration>| {
-            age.and_then(|age| chrono::Duration::from_std(age).ok())
-                .and_then(|age| now.checked_sub_signed(age))
+        let pending = TaskFilter {
+            owners: Visibility::SystemOnly.into(),
+            state: StateSelector::All,
+            name: Some(PRUNE.to_string()),
         };
-        let params = TaskPruneParams {
-            succeeded_before: before(retention.succeeded),
-            failed_before: before(retention.failed),
-            limit: PRUNE_BATCH,
-        };
-        let mut total = 0;
-        loop {
-            match inner.store.task_prune(params).await {
-                Ok(deleted) => {
-                    total += deleted;
-                    if deleted < PRUNE_BATCH as u64 || inner.shutdown.is_cancelled() {
-                        break;
-                    }
-                }
-                Err(error) => {
-                    warn!(%error, "retention failed");
-                    break;
-                }
+        let busy = match inner.store.task_list(&pending).await {
+            Ok(tasks) => tasks.iter().any(|t| !t.state.is_terminal()),
+            Err(error) => {
+                warn!(%error, "look for a pending Prune task failed");
+                continue;
             }
+        };
+        if busy {
+            continue;
         }
-        if total > 0 {
-            info!(count = total, "deleted finished tasks past their retention");
+        let start = TaskStart::new(PRUNE, AssociateId::SYSTEM);
+        match inner.store.task_insert(start, inner.clock.now()).await {
+            Ok(_) => inner.wake.notify_one(),
+            Err(error) => warn!(%error, "start the Prune system task failed"),
         }
     }
 }

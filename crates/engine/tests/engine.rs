@@ -438,6 +438,23 @@ async fn finished_tasks_go_when_their_retention_is_over() {
         s.store.task_get(fail).await.unwrap().is_some(),
         "failed tasks are kept without a failed retention"
     );
+    // Retention ran as Prune system tasks (AssociateId 0), which are themselves finished tasks.
+    let prunes = s
+        .store
+        .task_list(&sobatch_store::TaskFilter {
+            owners: sobatch_core::Visibility::SystemOnly.into(),
+            state: sobatch_core::StateSelector::All,
+            name: Some("prune".into()),
+        })
+        .await
+        .unwrap();
+    assert!(prunes.iter().any(|t| {
+        t.state == TaskState::Succeeded
+            && t.associate_id == sobatch_core::AssociateId::SYSTEM
+            && t.response
+                .as_deref()
+                .is_some_and(|r| r.parse::<u64>().is_ok())
+    }));
     s.engine.shutdown().await;
 }
 

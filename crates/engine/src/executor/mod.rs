@@ -3,6 +3,7 @@
 
 mod builtin;
 mod command;
+mod prune;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
 pub use builtin::{Echo, Fail, Sleep};
 pub use command::{CommandExecutor, CommandSpec};
+pub(crate) use prune::Prune;
 
 /// Runs tasks of one definition. Each run is its own tokio task, so a panic ends only that task
 /// (recorded `Failed`), never the server.
