@@ -10,8 +10,8 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use crate::executor::ReportedProgress;
-use crate::{Engine, EngineError, Inner, TaskContext};
+use crate::executor::{ReportedProgress, run_passes};
+use crate::{Engine, EngineError, Inner};
 
 /// An internal task and the means to stop it.
 pub(crate) struct InternalTask {
@@ -139,8 +139,18 @@ async fn run(
     let id = task.id;
     let (progress_tx, mut progress_rx) = watch::channel(ReportedProgress::default());
     progress_rx.mark_unchanged();
-    let ctx = TaskContext::new(task, progress_tx, cancel.clone());
-    let mut handle = tokio::spawn(async move { executor.run(ctx).await });
+    let multi_pass = inner
+        .executors
+        .settings(&task.name)
+        .is_some_and(|settings| settings.is_multi_pass);
+    let run = run_passes(
+        executor,
+        task,
+        Arc::new(progress_tx),
+        cancel.clone(),
+        multi_pass,
+    );
+    let mut handle = tokio::spawn(run);
     let mut progress_open = true;
     let mut abort_at: Option<tokio::time::Instant> = None;
     let outcome = loop {

@@ -14,8 +14,8 @@ use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
-use crate::executor::ReportedProgress;
-use crate::{CancelReason, Inner, Running, STOPPED_RESULT, TaskContext, TaskFailure, TaskOutcome};
+use crate::executor::{ReportedProgress, run_passes};
+use crate::{CancelReason, Inner, Running, STOPPED_RESULT, TaskFailure, TaskOutcome};
 
 /// Progress is written no more often than this, however often an executor reports it.
 const PROGRESS_MIN_INTERVAL: Duration = Duration::from_millis(100);
@@ -339,8 +339,18 @@ async fn supervise(
     let (progress_tx, mut progress_rx) = watch::channel(ReportedProgress::default());
     progress_rx.mark_unchanged();
     let name = task.name.clone();
-    let ctx = TaskContext::new(task, progress_tx, token.clone());
-    let mut handle = tokio::spawn(async move { executor.run(ctx).await });
+    let multi_pass = inner
+        .executors
+        .settings(&name)
+        .is_some_and(|settings| settings.is_multi_pass);
+    let run = run_passes(
+        executor,
+        task,
+        Arc::new(progress_tx),
+        token.clone(),
+        multi_pass,
+    );
+    let mut handle = tokio::spawn(run);
 
     let heartbeat_every = (inner.config.lease / 3).max(Duration::from_millis(50));
     let timeout = inner

@@ -57,6 +57,26 @@ impl sobatch_engine::Executor for Stubborn {
     }
 }
 
+/// Asks for another pass until it has run three.
+struct ThreePasses(std::sync::atomic::AtomicUsize);
+
+#[async_trait]
+impl sobatch_engine::Executor for ThreePasses {
+    async fn run(&self, ctx: TaskContext) -> Result<TaskOutcome, TaskFailure> {
+        let pass = self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        ctx.progress(
+            i16::try_from(pass * 30).unwrap_or(100),
+            format!("pass {pass}"),
+        );
+        let outcome = TaskOutcome::succeeded().with_response(format!("pass {pass}"));
+        Ok(if pass < 3 {
+            outcome.with_another_pass()
+        } else {
+            outcome
+        })
+    }
+}
+
 struct Setup {
     engine: Engine,
     store: Arc<dyn Store>,
@@ -92,6 +112,14 @@ fn setup(config: EngineConfig) -> Setup {
         sobatch_engine::executor::Echo,
         DefinitionSettings {
             minimum_sleep_time: Some(Duration::from_secs(30)),
+            ..DefinitionSettings::default()
+        },
+    );
+    executors.register_with(
+        "MultiPass",
+        ThreePasses(std::sync::atomic::AtomicUsize::new(0)),
+        DefinitionSettings {
+            is_multi_pass: true,
             ..DefinitionSettings::default()
         },
     );
@@ -531,5 +559,20 @@ async fn start_interval_and_minimum_sleep_time_space_the_runs_of_a_definition() 
         s.clock.advance(Duration::from_secs(gap));
         wait_state(&s.store, second, TaskState::Succeeded).await;
     }
+    s.engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_multi_pass_definition_reruns_its_body_until_it_is_done() {
+    let s = setup(EngineConfig::default());
+    s.engine.start();
+    let id = s
+        .engine
+        .task_start(&USER, Owner::Caller, TaskStart::new("MultiPass", USER.id))
+        .await
+        .unwrap();
+    let task = wait_state(&s.store, id, TaskState::Succeeded).await;
+    assert_eq!(task.response.as_deref(), Some("pass 3"));
+    assert_eq!(task.start_count, 1);
     s.engine.shutdown().await;
 }

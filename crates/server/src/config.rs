@@ -81,6 +81,9 @@ pub struct TaskSection {
     /// overlap. Default `0s`: none.
     #[serde(default, with = "humantime_serde_compat::optional")]
     pub minimum_sleep_time: Option<Duration>,
+    /// Run the body again while a pass asks for another (a command prints `again`). Default false.
+    #[serde(default)]
+    pub is_multi_pass: bool,
 }
 
 fn unlimited_restarts() -> i32 {

@@ -237,6 +237,7 @@ fn register_task(executors: &mut ExecutorRegistry, task: &config::TaskSection) {
         concurrency: task.concurrency,
         start_interval: task.start_interval,
         minimum_sleep_time: task.minimum_sleep_time,
+        is_multi_pass: task.is_multi_pass,
     };
     executors.register_with(task.name.trim(), CommandExecutor::new(spec), settings);
 }

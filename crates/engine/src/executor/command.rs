@@ -35,6 +35,8 @@
 //! - `result <text>`: the task's Result.
 //! - `response <text>`: the task's Response.
 //! - `file <path>`: the task's FileName.
+//! - `again` (the whole line): for a definition with `is_multi_pass`, run the program once more
+//!   when this run succeeds; ignored otherwise.
 //!
 //! Keywords are lower case; the text is the rest of the line exactly as written. A later report
 //! replaces an earlier one, and an empty text clears it. Every other line, including a malformed
@@ -380,7 +382,12 @@ async fn sleep_until_some(at: Option<Instant>) {
 /// A line of standard output, read as the protocol.
 #[derive(Debug, PartialEq, Eq)]
 enum Report<'a> {
-    Progress { percent: i16, text: Option<&'a str> },
+    Progress {
+        percent: i16,
+        text: Option<&'a str>,
+    },
+    /// `again`: for a multi-pass definition, run the program once more after this pass.
+    Again,
     Result(&'a str),
     Response(&'a str),
     File(&'a str),
@@ -388,6 +395,9 @@ enum Report<'a> {
 }
 
 fn parse(line: &str) -> Report<'_> {
+    if line == "again" {
+        return Report::Again;
+    }
     let Some((keyword, rest)) = line.split_once(' ') else {
         return Report::Log;
     };
@@ -440,6 +450,8 @@ struct Reports {
     response: Option<String>,
     file_name: Option<String>,
     progress_text: String,
+    /// An `again` line was printed.
+    again: bool,
     log: Tail,
     errors: Tail,
 }
@@ -465,6 +477,7 @@ impl Reports {
                 }
                 ctx.progress(percent, self.progress_text.clone());
             }
+            Report::Again => self.again = true,
             Report::Result(rest) => self.result = text(rest, TEXT_MAX),
             Report::Response(rest) => self.response = text(rest, TEXT_MAX),
             Report::File(rest) => self.file_name = text(rest, FILE_NAME_MAX),
@@ -478,6 +491,7 @@ impl Reports {
     fn into_outcome(self) -> TaskOutcome {
         TaskOutcome {
             state: TaskState::Succeeded,
+            another_pass: self.again,
             result: self.result,
             response: self.response,
             file_name: self.file_name,
@@ -800,7 +814,7 @@ mod tests {
             internal: false,
         };
         let (progress, _) = tokio::sync::watch::channel(Default::default());
-        TaskContext::new(task, progress, cancel)
+        TaskContext::new(task, std::sync::Arc::new(progress), cancel)
     }
 
     /// Gone, or a zombie that only its (new) parent can reap.

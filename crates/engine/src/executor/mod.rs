@@ -30,6 +30,8 @@ pub trait Executor: Send + Sync + 'static {
 pub struct TaskOutcome {
     /// `Succeeded` or `SucceededManualCleanup`.
     pub state: TaskState,
+    /// For a multi-pass definition: the work is not done, run the body again. Ignored otherwise.
+    pub another_pass: bool,
     pub result: Option<String>,
     pub response: Option<String>,
     pub file_name: Option<String>,
@@ -39,6 +41,7 @@ impl TaskOutcome {
     pub fn succeeded() -> Self {
         TaskOutcome {
             state: TaskState::Succeeded,
+            another_pass: false,
             result: None,
             response: None,
             file_name: None,
@@ -52,6 +55,12 @@ impl TaskOutcome {
 
     pub fn with_result(mut self, result: impl Into<String>) -> Self {
         self.result = Some(result.into());
+        self
+    }
+
+    /// Asks, for a multi-pass definition, that the body run again.
+    pub fn with_another_pass(mut self) -> Self {
+        self.another_pass = true;
         self
     }
 }
@@ -80,14 +89,14 @@ pub(crate) struct ReportedProgress {
 /// What an executor sees of its task: parameters, a way to report progress, and cancellation.
 pub struct TaskContext {
     task: Task,
-    progress: watch::Sender<ReportedProgress>,
+    progress: Arc<watch::Sender<ReportedProgress>>,
     cancel: CancellationToken,
 }
 
 impl TaskContext {
     pub(crate) fn new(
         task: Task,
-        progress: watch::Sender<ReportedProgress>,
+        progress: Arc<watch::Sender<ReportedProgress>>,
         cancel: CancellationToken,
     ) -> Self {
         TaskContext {
@@ -129,6 +138,25 @@ impl TaskContext {
     }
 }
 
+/// Runs a task's body: once, or for a multi-pass definition again and again while each pass asks
+/// for another and the task is not cancelled.
+pub(crate) async fn run_passes(
+    executor: Arc<dyn Executor>,
+    task: Task,
+    progress: Arc<watch::Sender<ReportedProgress>>,
+    cancel: CancellationToken,
+    multi_pass: bool,
+) -> Result<TaskOutcome, TaskFailure> {
+    loop {
+        let ctx = TaskContext::new(task.clone(), progress.clone(), cancel.clone());
+        let outcome = executor.run(ctx).await?;
+        if !(multi_pass && outcome.another_pass) || cancel.is_cancelled() {
+            return Ok(outcome);
+        }
+        tokio::task::yield_now().await;
+    }
+}
+
 /// What the engine knows of a definition besides its executor.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DefinitionSettings {
@@ -154,6 +182,8 @@ pub struct DefinitionSettings {
     /// The shortest pause between the end of one run of this definition and the next start; its
     /// runs never overlap.
     pub minimum_sleep_time: Option<Duration>,
+    /// The body is run again while it asks for another pass (`TaskOutcome::with_another_pass`).
+    pub is_multi_pass: bool,
 }
 
 impl DefinitionSettings {
@@ -175,6 +205,7 @@ impl Default for DefinitionSettings {
             concurrency: None,
             start_interval: None,
             minimum_sleep_time: None,
+            is_multi_pass: false,
         }
     }
 }

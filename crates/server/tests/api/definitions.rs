@@ -68,6 +68,7 @@ fn shell_task(name: &str, script: &str) -> sobatch_server::config::TaskSection {
         concurrency: None,
         start_interval: None,
         minimum_sleep_time: None,
+        is_multi_pass: false,
     }
 }
 
@@ -114,6 +115,36 @@ async fn a_configured_command_task_runs_and_is_listed() {
     assert!(
         greet["DefinitionId"].as_i64().is_some(),
         "recorded at start-up"
+    );
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_multi_pass_command_runs_until_it_stops_asking_for_another_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let counter = dir.path().join("count");
+    let script = format!(
+        r#"n=$(cat '{0}' 2>/dev/null || echo 0); n=$((n+1)); echo $n > '{0}'; [ $n -lt 3 ] && echo again; echo "response pass $n""#,
+        counter.display()
+    );
+    let app = crate::helpers::spawn_app_with(|config| {
+        let mut task = shell_task("Passes", &script);
+        task.is_multi_pass = true;
+        config.tasks.push(task);
+        let mut once = shell_task("Once", &script.replace("count", "count-once"));
+        once.is_multi_pass = false;
+        config.tasks.push(once);
+    })
+    .await;
+    let id = app.start(json!({"Name": "Passes"})).await;
+    let task = app.wait_for_state(id, "Succeeded").await;
+    assert_eq!(task["Response"], "pass 3");
+    assert_eq!(task["StartCount"], 1, "passes are one start");
+    let id = app.start(json!({"Name": "Once"})).await;
+    let task = app.wait_for_state(id, "Succeeded").await;
+    assert_eq!(
+        task["Response"], "pass 1",
+        "again is ignored without is_multi_pass"
     );
     app.shutdown().await;
 }
