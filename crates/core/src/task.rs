@@ -239,6 +239,41 @@ pub struct Task {
 }
 
 impl Task {
+    /// A task of `name` owned by `owner`, created at `created`, in state `New` with every other
+    /// member empty: the starting point for tasks built outside the store (internal tasks, tests).
+    pub fn new(
+        id: TaskId,
+        name: impl Into<String>,
+        owner: AssociateId,
+        created: Timestamp,
+    ) -> Task {
+        Task {
+            id,
+            name: name.into(),
+            associate_id: owner,
+            details_table: 0,
+            details_record: 0,
+            parameters: None,
+            last_started: None,
+            created,
+            updated: None,
+            updated_count: 0,
+            start_count: 0,
+            database_serial: None,
+            context: None,
+            result: None,
+            state: TaskState::New,
+            description: String::new(),
+            response: None,
+            request: None,
+            progress_description: None,
+            progress_percent: 0,
+            file_name: None,
+            cancellation: CancellationBehaviour::CanCancel,
+            internal: false,
+        }
+    }
+
     pub fn is_system(&self) -> bool {
         self.associate_id == AssociateId::SYSTEM
     }

@@ -35,29 +35,21 @@ impl Engine {
         let id = self.inner.store.task_id_reserve().await?;
         let now = self.inner.clock.now();
         let task = Task {
-            id,
-            name: start.name,
-            associate_id: start.owner,
             details_table: start.details_table,
             details_record: start.details_record,
             parameters: start.parameters,
             last_started: Some(now),
-            created: now,
-            updated: None,
-            updated_count: 0,
             start_count: 1,
             database_serial: Some(self.inner.store.database_serial().to_string()),
             context: start.context,
-            result: None,
             state: TaskState::Started,
             description: start.description,
             response: start.response,
             request: start.request,
-            progress_description: None,
-            progress_percent: 0,
             file_name: start.file_name,
             cancellation: start.cancellation.unwrap_or_default(),
             internal: true,
+            ..Task::new(id, start.name, start.owner, now)
         };
         let cancel = CancellationToken::new();
         if let Ok(mut internal) = self.inner.internal.lock() {

@@ -78,34 +78,10 @@ fn http_date_in(seconds: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sobatch_core::{AssociateId, CancellationBehaviour, TaskId, TaskState};
+    use sobatch_core::{AssociateId, TaskId};
 
     fn task() -> Task {
-        Task {
-            id: TaskId(3),
-            name: "Echo".into(),
-            associate_id: AssociateId(1),
-            details_table: 0,
-            details_record: 0,
-            parameters: None,
-            last_started: None,
-            created: chrono::Utc::now(),
-            updated: None,
-            updated_count: 0,
-            start_count: 0,
-            database_serial: None,
-            context: None,
-            result: None,
-            state: TaskState::New,
-            description: String::new(),
-            response: None,
-            request: None,
-            progress_description: None,
-            progress_percent: 0,
-            file_name: None,
-            cancellation: CancellationBehaviour::CanCancel,
-            internal: false,
-        }
+        Task::new(TaskId(3), "Echo", AssociateId(1), chrono::Utc::now())
     }
 
     fn headers(name: header::HeaderName, value: &str) -> HeaderMap {

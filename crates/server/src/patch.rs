@@ -154,33 +154,13 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use serde_json::json;
-    use sobatch_core::{AssociateId, CancellationBehaviour, TaskId, TaskState};
+    use sobatch_core::{AssociateId, TaskId, TaskState};
 
     fn task() -> Task {
         Task {
-            id: TaskId(1),
-            name: "Echo".into(),
-            associate_id: AssociateId(1),
-            details_table: 0,
-            details_record: 0,
-            parameters: None,
-            last_started: None,
-            created: chrono::Utc::now(),
-            updated: None,
-            updated_count: 0,
-            start_count: 0,
-            database_serial: None,
-            context: None,
-            result: None,
-            state: TaskState::New,
             description: "desc".into(),
             response: Some("resp".into()),
-            request: None,
-            progress_description: None,
-            progress_percent: 0,
-            file_name: None,
-            cancellation: CancellationBehaviour::CanCancel,
-            internal: false,
+            ..Task::new(TaskId(1), "Echo", AssociateId(1), chrono::Utc::now())
         }
     }
 

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 
 use proptest::prelude::*;
-use sobatch_core::{AssociateId, CancellationBehaviour, Task, TaskId, TaskState};
+use sobatch_core::{AssociateId, Task, TaskId, TaskState};
 use sobatch_wire::language::{
     ArgKind, format_number, localize_or_default, localize_task, localize_task_or_default,
     multi_language_value, needs_localization, reference, resource, resource_for,
@@ -774,18 +774,6 @@ fn encoded_numbers_are_shown_in_the_culture() {
 fn task_with(text: &str) -> sobatch_wire::BatchTaskInfo {
     let created = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap();
     let task = Task {
-        id: TaskId(7),
-        name: text.to_string(),
-        associate_id: AssociateId(1),
-        details_table: 0,
-        details_record: 0,
-        parameters: None,
-        last_started: None,
-        created,
-        updated: None,
-        updated_count: 0,
-        start_count: 0,
-        database_serial: None,
         context: Some(text.to_string()),
         result: Some(text.to_string()),
         state: TaskState::Failed,
@@ -793,10 +781,8 @@ fn task_with(text: &str) -> sobatch_wire::BatchTaskInfo {
         response: Some(text.to_string()),
         request: Some(text.to_string()),
         progress_description: Some(text.to_string()),
-        progress_percent: 0,
         file_name: Some(text.to_string()),
-        cancellation: CancellationBehaviour::CanCancel,
-        internal: false,
+        ..Task::new(TaskId(7), text, AssociateId(1), created)
     };
     render_task(&task, &DateStyle::default())
 }

@@ -5,7 +5,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use proptest::prelude::*;
 use serde_json::{Value, json};
-use sobatch_core::{AssociateId, CancellationBehaviour, Parameters, Task, TaskId, TaskState};
+use sobatch_core::{AssociateId, Parameters, Task, TaskId, TaskState};
 use sobatch_wire::{
     BATCH_TASK_INFO_MEMBERS, CarrierInput, DateStyle, format_date, parse_date, render_task,
 };
@@ -118,29 +118,15 @@ fn bind_everything(body: &[u8]) -> Result<(), TestCaseError> {
 
 fn task_with(parameters: Option<Parameters>) -> Task {
     Task {
-        id: TaskId(1),
-        name: "Echo".into(),
-        associate_id: AssociateId(1),
         details_table: 205,
         details_record: 1,
         parameters,
-        last_started: None,
-        created: Utc.timestamp_opt(1_714_637_730, 0).unwrap(),
-        updated: None,
-        updated_count: 0,
-        start_count: 0,
-        database_serial: None,
-        context: None,
-        result: None,
-        state: TaskState::New,
-        description: String::new(),
-        response: None,
-        request: None,
-        progress_description: None,
-        progress_percent: 0,
-        file_name: None,
-        cancellation: CancellationBehaviour::CanCancel,
-        internal: false,
+        ..Task::new(
+            TaskId(1),
+            "Echo",
+            AssociateId(1),
+            Utc.timestamp_opt(1_714_637_730, 0).unwrap(),
+        )
     }
 }
 

@@ -4,21 +4,15 @@
 
 use std::collections::HashSet;
 
+use crate::fixture::{at, sample_task};
 use chrono::{DateTime, NaiveDate, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 use proptest::prelude::*;
-use sobatch_core::{AssociateId, CancellationBehaviour, Task, TaskId, TaskState};
 use sobatch_wire::timezone::{INCLUDE_TZ_OFFSET, ZONE_CODES, ZONE_IDS};
 use sobatch_wire::{
     DateRendering, DateStyle, ResolvedZone, TimeZoneRequest, date_rendering, format_date,
     parse_date, parse_so_timezone, render_task_with_styles, resolve_zone, zone_code_for,
 };
-
-fn at(text: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(text)
-        .unwrap()
-        .with_timezone(&Utc)
-}
 
 fn zone(code: &str, tz: Tz) -> Option<ResolvedZone> {
     Some(ResolvedZone {
@@ -488,40 +482,6 @@ fn date_styles_follow_the_spec_table() {
         "UTC"
     );
     assert_eq!(rendering(None, Tz::America__Chicago).header_value, "US-IL");
-}
-
-/// The task of `spec/samples/batchtaskinfo.response.json` and its `.tzoffset.json` variant.
-fn sample_task() -> Task {
-    Task {
-        id: TaskId(42),
-        name: "SampleBatchPlugin".into(),
-        associate_id: AssociateId(5),
-        details_table: 205,
-        details_record: 1187,
-        parameters: Some(
-            [("args", "quarterly-report"), ("format", "pdf")]
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        ),
-        last_started: Some(at("2024-05-02T08:15:31Z")),
-        created: at("2024-05-02T08:15:30Z"),
-        updated: None,
-        updated_count: 0,
-        start_count: 1,
-        database_serial: Some("1234567890".into()),
-        context: None,
-        result: None,
-        state: TaskState::Started,
-        description: "Sample Batch Task".into(),
-        response: Some(String::new()),
-        request: Some(String::new()),
-        progress_description: Some("Rendering page 3 of 10".into()),
-        progress_percent: 30,
-        file_name: None,
-        cancellation: CancellationBehaviour::CanCancel,
-        internal: false,
-    }
 }
 
 /// `spec/samples/batchtaskinfo.response.tzoffset.json` (`SO-TimeZone: NO, includeTZOffset`, base

@@ -1,7 +1,8 @@
 //! The XML codec from outside: the documented samples' shapes, write→read round trips, and no body
 //! that makes the reader panic.
 
-use chrono::{DateTime, TimeZone, Utc};
+use crate::fixture::{at, sample_task};
+use chrono::{TimeZone, Utc};
 use chrono_tz::Tz;
 use proptest::prelude::*;
 use quick_xml::Reader;
@@ -14,50 +15,10 @@ use sobatch_wire::{
     CarrierInput, DateStyle, MemberSelection, WireError, carrier_input_from_xml, render_task,
 };
 
-fn at(text: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(text)
-        .unwrap()
-        .with_timezone(&Utc)
-}
-
 fn oslo() -> DateStyle {
     DateStyle {
         zone: Tz::Europe__Oslo,
         include_offset: false,
-    }
-}
-
-/// The task of `spec/samples/xml/batchtaskinfo.response.xml`.
-fn sample_task() -> Task {
-    Task {
-        id: TaskId(42),
-        name: "SampleBatchPlugin".into(),
-        associate_id: AssociateId(5),
-        details_table: 205,
-        details_record: 1187,
-        parameters: Some(
-            [("args", "quarterly-report"), ("format", "pdf")]
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        ),
-        last_started: Some(at("2024-05-02T08:15:31Z")),
-        created: at("2024-05-02T08:15:30Z"),
-        updated: None,
-        updated_count: 0,
-        start_count: 1,
-        database_serial: Some("1234567890".into()),
-        context: None,
-        result: None,
-        state: TaskState::Started,
-        description: "Sample Batch Task".into(),
-        response: Some(String::new()),
-        request: Some(String::new()),
-        progress_description: Some("Rendering page 3 of 10".into()),
-        progress_percent: 30,
-        file_name: None,
-        cancellation: CancellationBehaviour::CanCancel,
-        internal: false,
     }
 }
 
