@@ -26,6 +26,8 @@ use crate::text::message;
 
 /// The cache never grows past this; when full it is cleared, which only costs re-verification.
 const CACHE_MAX: usize = 10_000;
+/// How many password hashes run at once, whatever the number of requests waiting for one.
+const HASHES_AT_ONCE: usize = 2;
 
 /// Hashes a password for storage (argon2id, PHC string).
 pub fn hash_password(password: &str) -> Result<String, String> {
@@ -66,6 +68,10 @@ pub struct Authenticator {
     /// checked against a password offline.
     key: [u8; 32],
     cache: Arc<Mutex<HashMap<String, CacheEntry>>>,
+    /// One lock per associate name being verified right now.
+    gates: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+    /// Caps the password hashes computed at once.
+    hashing: Arc<tokio::sync::Semaphore>,
     /// Verifications answered from the cache, for metrics and tests.
     cache_hits: Arc<AtomicU64>,
 }
@@ -79,6 +85,8 @@ impl Authenticator {
             ttl,
             key,
             cache: Arc::new(Mutex::new(HashMap::new())),
+            gates: Arc::new(Mutex::new(HashMap::new())),
+            hashing: Arc::new(tokio::sync::Semaphore::new(HASHES_AT_ONCE)),
             cache_hits: Arc::new(AtomicU64::new(0)),
         })
     }
@@ -101,44 +109,39 @@ impl Authenticator {
     pub async fn verify(&self, name: &str, password: &str) -> Result<Option<Associate>, ApiError> {
         let key = name.to_lowercase();
         let digest = self.digest(&key, password);
-        if let Ok(cache) = self.cache.lock()
-            && let Some(entry) = cache.get(&key)
-            && entry.digest == digest
-            && entry.expires > Instant::now()
-        {
-            self.cache_hits.fetch_add(1, Ordering::Relaxed);
-            return Ok(Some(entry.associate.clone()));
+        if let Some(associate) = self.cached(&key, &digest) {
+            return Ok(Some(associate));
         }
-        let Some(associate) = self
-            .store
-            .associate_get_by_name(name)
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))?
-        else {
-            // Hash anyway, so that a missing user takes as long as a wrong password.
-            let password = password.to_string();
-            let _ = tokio::task::spawn_blocking(move || {
-                verify_password(&password, DUMMY_HASH);
-            })
-            .await;
-            return Ok(None);
+        // Many requests with the same credentials arriving at once (a client opening its
+        // connection pool) verify once: the rest wait for that and then find the cache filled.
+        let gate = self.gate(&key);
+        let answer = {
+            let _turn = gate.lock().await;
+            match self.cached(&key, &digest) {
+                Some(associate) => Ok(Some(associate)),
+                None => {
+                    let answer = self.verify_uncached(name, password).await;
+                    if let Ok(Some(associate)) = &answer {
+                        self.remember(&key, digest, associate);
+                    }
+                    answer
+                }
+            }
         };
-        let stored = associate.password_hash.clone();
-        let password = password.to_string();
-        let valid = tokio::task::spawn_blocking(move || verify_password(&password, &stored))
-            .await
-            .map_err(|e| ApiError::Internal(format!("verify password: {e}")))?;
-        if !valid {
-            return Ok(None);
+        self.release_gate(&key, gate);
+        answer
+    }
+
+    fn remember(&self, key: &str, digest: [u8; 64], associate: &Associate) {
+        if self.ttl.is_zero() {
+            return;
         }
-        if !self.ttl.is_zero()
-            && let Ok(mut cache) = self.cache.lock()
-        {
+        if let Ok(mut cache) = self.cache.lock() {
             if cache.len() >= CACHE_MAX {
                 cache.clear();
             }
             cache.insert(
-                key,
+                key.to_string(),
                 CacheEntry {
                     digest,
                     associate: associate.clone(),
@@ -146,7 +149,69 @@ impl Authenticator {
                 },
             );
         }
-        Ok(Some(associate))
+    }
+
+    fn cached(&self, key: &str, digest: &[u8; 64]) -> Option<Associate> {
+        let cache = self.cache.lock().ok()?;
+        let entry = cache.get(key)?;
+        if entry.digest == *digest && entry.expires > Instant::now() {
+            self.cache_hits.fetch_add(1, Ordering::Relaxed);
+            Some(entry.associate.clone())
+        } else {
+            None
+        }
+    }
+
+    /// The lock that serialises verifications of one associate's credentials.
+    fn gate(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
+        match self.gates.lock() {
+            Ok(mut gates) => gates.entry(key.to_string()).or_default().clone(),
+            Err(_) => Arc::default(),
+        }
+    }
+
+    /// Forgets a gate nobody else holds, so the map does not grow with every name ever tried.
+    fn release_gate(&self, key: &str, gate: Arc<tokio::sync::Mutex<()>>) {
+        if let Ok(mut gates) = self.gates.lock()
+            && Arc::strong_count(&gate) <= 2
+        {
+            gates.remove(key);
+        }
+    }
+
+    /// Checks a password against the store, hashing under a limit on concurrent hashes: each one
+    /// takes about 19 MiB and a core for tens of milliseconds.
+    async fn verify_uncached(
+        &self,
+        name: &str,
+        password: &str,
+    ) -> Result<Option<Associate>, ApiError> {
+        let Some(associate) = self
+            .store
+            .associate_get_by_name(name)
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?
+        else {
+            // Hash anyway, so that a missing user takes as long as a wrong password.
+            self.hash_check(password.to_string(), DUMMY_HASH.to_string())
+                .await?;
+            return Ok(None);
+        };
+        let valid = self
+            .hash_check(password.to_string(), associate.password_hash.clone())
+            .await?;
+        Ok(valid.then_some(associate))
+    }
+
+    async fn hash_check(&self, password: String, stored: String) -> Result<bool, ApiError> {
+        let _permit = self
+            .hashing
+            .acquire()
+            .await
+            .map_err(|e| ApiError::Internal(format!("verify password: {e}")))?;
+        tokio::task::spawn_blocking(move || verify_password(&password, &stored))
+            .await
+            .map_err(|e| ApiError::Internal(format!("verify password: {e}")))
     }
 }
 
@@ -265,6 +330,26 @@ mod tests {
         assert!(auth.verify("ann", "wrong").await.unwrap().is_none());
         assert!(auth.verify("nobody", "pw").await.unwrap().is_none());
         assert_eq!(auth.cache_hits(), 1);
+    }
+
+    #[tokio::test]
+    async fn concurrent_requests_with_the_same_credentials_hash_once() {
+        let (auth, _dir) = authenticator(Duration::from_secs(60)).await;
+        let tries: Vec<_> = (0..32)
+            .map(|_| {
+                let auth = auth.clone();
+                tokio::spawn(async move { auth.verify("ann", "pw").await })
+            })
+            .collect();
+        for attempt in tries {
+            assert!(attempt.await.unwrap().unwrap().is_some());
+        }
+        assert_eq!(
+            auth.cache_hits(),
+            31,
+            "one verification, the rest from the cache"
+        );
+        assert!(auth.gates.lock().unwrap().is_empty(), "gates are released");
     }
 
     #[tokio::test]
