@@ -1,5 +1,8 @@
 //! The `sobatch` binary: parses the command line, loads configuration, and hands over to the server
-//! library. Nothing here knows how tasks are stored or run.
+//! library or, for the client commands, to a running server over HTTP. Nothing here knows how tasks
+//! are stored or run.
+
+mod client;
 
 use std::io::Read as _;
 use std::path::PathBuf;
@@ -46,6 +49,91 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Start a task on a running server; prints its id, or with --wait follows it to its end
+    /// (exit code 0 if it succeeded, 1 if it failed, 2 for usage or connection errors).
+    Submit {
+        /// The task's name (its definition).
+        name: String,
+        /// A parameter, KEY=VALUE; repeat for more.
+        #[arg(short = 'p', long = "param")]
+        params: Vec<String>,
+        #[arg(long)]
+        description: Option<String>,
+        /// Start a system task (administrators only).
+        #[arg(long)]
+        system: bool,
+        /// Follow the task with a progress display until it ends.
+        #[arg(long)]
+        wait: bool,
+        #[command(flatten)]
+        connection: ConnectionArgs,
+    },
+    /// List tasks (system and user), by id.
+    List {
+        /// Only tasks in this state (New, Aquired, Started, Succeeded, Failed, …).
+        #[arg(long, default_value = "All")]
+        state: String,
+        /// Only tasks of this name.
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        connection: ConnectionArgs,
+    },
+    /// Show one task.
+    Show {
+        id: i32,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        connection: ConnectionArgs,
+    },
+    /// Follow a task's progress until it ends.
+    Watch {
+        id: i32,
+        #[command(flatten)]
+        connection: ConnectionArgs,
+    },
+    /// Stop a task.
+    Stop {
+        id: i32,
+        #[command(flatten)]
+        connection: ConnectionArgs,
+    },
+    /// Delete tasks.
+    Delete {
+        #[arg(required = true)]
+        ids: Vec<i32>,
+        #[command(flatten)]
+        connection: ConnectionArgs,
+    },
+}
+
+/// Where the server is and who calls it.
+#[derive(clap::Args)]
+struct ConnectionArgs {
+    #[arg(long, env = "SOBATCH_URL", default_value = "http://127.0.0.1:8080")]
+    url: String,
+    #[arg(long, env = "SOBATCH_USER", default_value = "admin")]
+    user: String,
+    #[arg(
+        long,
+        env = "SOBATCH_PASSWORD",
+        hide_env_values = true,
+        default_value = ""
+    )]
+    password: String,
+}
+
+impl From<ConnectionArgs> for client::Connection {
+    fn from(args: ConnectionArgs) -> Self {
+        client::Connection {
+            url: args.url,
+            user: args.user,
+            password: args.password,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -67,6 +155,10 @@ enum UserCommand {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    let cli = match run_client_command(cli.command) {
+        Ok(code) => return code,
+        Err(command) => Cli { command: *command },
+    };
     init_logging();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -85,6 +177,81 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// Runs a client command, if `command` is one, and returns its exit code: 0 on success, 1 when
+/// the task failed or was not stopped, 2 for usage or connection errors.
+fn run_client_command(command: Command) -> Result<std::process::ExitCode, Box<Command>> {
+    let is_client = matches!(
+        command,
+        Command::Submit { .. }
+            | Command::List { .. }
+            | Command::Show { .. }
+            | Command::Watch { .. }
+            | Command::Stop { .. }
+            | Command::Delete { .. }
+    );
+    if !is_client {
+        return Err(Box::new(command));
+    }
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: start runtime: {error}");
+            return Ok(std::process::ExitCode::from(2));
+        }
+    };
+    let outcome = runtime.block_on(async {
+        match command {
+            Command::Submit {
+                name,
+                params,
+                description,
+                system,
+                wait,
+                connection,
+            } => {
+                client::submit(
+                    &connection.into(),
+                    &name,
+                    &params,
+                    description,
+                    system,
+                    wait,
+                )
+                .await
+            }
+            Command::List {
+                state,
+                name,
+                json,
+                connection,
+            } => client::list(&connection.into(), &state, name, json).await,
+            Command::Show {
+                id,
+                json,
+                connection,
+            } => client::show(&connection.into(), id, json).await,
+            Command::Watch { id, connection } => client::watch(&connection.into(), id).await,
+            Command::Stop { id, connection } => client::stop(&connection.into(), id).await,
+            Command::Delete { ids, connection } => client::delete(&connection.into(), &ids).await,
+            _ => Ok(()),
+        }
+    });
+    Ok(match outcome {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(client::Failure::TaskFailed(reason)) => {
+            eprintln!("{reason}");
+            std::process::ExitCode::from(1)
+        }
+        Err(client::Failure::Usage(reason)) => {
+            eprintln!("error: {reason}");
+            std::process::ExitCode::from(2)
+        }
+    })
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -141,6 +308,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .context("add user")?;
             println!("added associate {name} with id {id}");
         }
+        // Handled by `run_client_command` before logging and the server runtime start.
+        Command::Submit { .. }
+        | Command::List { .. }
+        | Command::Show { .. }
+        | Command::Watch { .. }
+        | Command::Stop { .. }
+        | Command::Delete { .. } => {}
     }
     Ok(())
 }

@@ -331,3 +331,78 @@ fn wait_until(
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// Runs a client command against `server` and returns (exit code, stdout, stderr).
+fn client_command(server: &Server, args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_sobatch"))
+        .args(args)
+        .env("SOBATCH_URL", format!("http://{}", server.addr))
+        .env("SOBATCH_USER", "admin")
+        .env("SOBATCH_PASSWORD", PASSWORD)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).to_string(),
+        String::from_utf8_lossy(&output.stderr).to_string(),
+    )
+}
+
+#[test]
+fn client_commands_start_follow_list_show_stop_and_delete_tasks() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path());
+
+    let (code, out, err) =
+        client_command(&server, &["submit", "Echo", "-p", "who=world", "--wait"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("Succeeded") && out.contains("world"), "{out}");
+
+    let (code, _, err) = client_command(
+        &server,
+        &["submit", "Fail", "-p", "Message=disk full", "--wait"],
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("disk full"), "{err}");
+
+    let (code, out, _) = client_command(&server, &["submit", "Waiting", "--description", "later"]);
+    assert_eq!(code, 0);
+    let id: i32 = out.trim().parse().unwrap();
+
+    let (code, out, _) = client_command(&server, &["list", "--json"]);
+    assert_eq!(code, 0);
+    let listed: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 3);
+    let (_, out, _) = client_command(&server, &["list", "--state", "New"]);
+    assert!(out.starts_with("ID"), "{out}");
+    assert!(out.contains("Waiting") && out.contains("later"), "{out}");
+    assert!(!out.contains("Echo"), "{out}");
+
+    let (code, out, _) = client_command(&server, &["show", &id.to_string(), "--json"]);
+    assert_eq!(code, 0);
+    let task: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(task["Description"], "later");
+
+    let (code, out, _) = client_command(&server, &["stop", &id.to_string()]);
+    assert_eq!(code, 0, "{out}");
+    let (code, _, err) = client_command(&server, &["stop", &id.to_string()]);
+    assert_eq!(code, 1, "already finished: {err}");
+
+    let (code, _, _) = client_command(&server, &["delete", &id.to_string()]);
+    assert_eq!(code, 0);
+    let (code, _, err) = client_command(&server, &["show", &id.to_string()]);
+    assert_eq!(code, 2, "{err}");
+
+    let (code, _, err) = client_command(&server, &["submit", "Echo", "-p", "no-equals-sign"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("KEY=VALUE"), "{err}");
+    server.terminate();
+
+    // Nobody listening: a connection error is exit code 2.
+    let output = Command::new(env!("CARGO_BIN_EXE_sobatch"))
+        .args(["list", "--url", "http://127.0.0.1:9"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+}
