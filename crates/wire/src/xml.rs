@@ -56,7 +56,7 @@ use quick_xml::escape::resolve_xml_entity;
 use quick_xml::events::{BytesStart, Event};
 use serde_json::Value;
 
-use crate::carrier::{BatchTaskInfo, SelectedBatchTaskInfo};
+use crate::carrier::{BATCH_TASK_INFO_MEMBERS, BatchTaskInfo, SelectedBatchTaskInfo};
 use crate::error::ErrorBody;
 use crate::input::{CarrierInput, Node, WireError};
 
@@ -97,33 +97,12 @@ const ITEM_NAMES: [&str; 16] = [
     "item",
 ];
 
-/// The carrier members in XSD order: the carrier base first, then the `BatchTaskInfo` sequence.
-const XML_MEMBER_ORDER: [&str; 24] = [
-    "TableRight",
-    "FieldProperties",
-    "Id",
-    "Name",
-    "AssociateId",
-    "DetailsTable",
-    "DetailsRecord",
-    "IsSystemTask",
-    "IsInternalTask",
-    "ParameterObject",
-    "LastStarted",
-    "Created",
-    "StartCount",
-    "DatabaseSerialNumber",
-    "Context",
-    "Result",
-    "State",
-    "Description",
-    "Response",
-    "Request",
-    "ProgressDescription",
-    "ProgressPercent",
-    "FileName",
-    "CancellationBehaviour",
-];
+/// The carrier members in XSD order: the carrier base (`TableRight`, `FieldProperties`, which the
+/// JSON writes last) first, then the `BatchTaskInfo` sequence.
+fn xml_member_order() -> impl Iterator<Item = &'static str> {
+    let (own, base) = BATCH_TASK_INFO_MEMBERS.split_at(BATCH_TASK_INFO_MEMBERS.len() - 2);
+    base.iter().chain(own).copied()
+}
 
 // ---------------------------------------------------------------------------------------------
 // Reading
@@ -748,7 +727,7 @@ fn write_task(out: &mut XmlOut, info: &BatchTaskInfo) {
 
 fn write_selected(out: &mut XmlOut, info: &SelectedBatchTaskInfo) {
     out.open("BatchTaskInfo");
-    for name in XML_MEMBER_ORDER {
+    for name in xml_member_order() {
         let value = info
             .members()
             .iter()
