@@ -95,7 +95,8 @@ pub fn parse_date(text: &str, zone: Tz) -> Option<Timestamp> {
     (utc.year() >= 1).then_some(utc)
 }
 
-fn is_utc(zone: Tz) -> bool {
+/// The zones written with `Z`: UTC under any of its names.
+pub(crate) fn is_utc(zone: Tz) -> bool {
     matches!(
         zone,
         Tz::UTC

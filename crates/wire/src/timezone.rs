@@ -17,7 +17,7 @@ use std::sync::OnceLock;
 
 use chrono_tz::{TZ_VARIANTS, Tz};
 
-use crate::date::DateStyle;
+use crate::date::{DateStyle, is_utc};
 
 mod table;
 
@@ -180,21 +180,6 @@ pub fn date_rendering(request: Option<&TimeZoneRequest>, base: Tz) -> DateRender
         },
         header_value,
     }
-}
-
-/// The zones `date::format_date` writes with `Z`.
-fn is_utc(tz: Tz) -> bool {
-    matches!(
-        tz,
-        Tz::UTC
-            | Tz::Etc__UTC
-            | Tz::UCT
-            | Tz::Etc__UCT
-            | Tz::Universal
-            | Tz::Etc__Universal
-            | Tz::Zulu
-            | Tz::Etc__Zulu
-    )
 }
 
 /// Upper-case code → index into [`ZONE_CODES`].
