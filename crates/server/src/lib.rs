@@ -196,18 +196,26 @@ impl Application {
 /// Registers a `[[task]]` of the configuration (validated: kind `command` with a program, or
 /// kind `remote`).
 fn register_task(executors: &mut ExecutorRegistry, task: &config::TaskSection) {
+    let settings = DefinitionSettings {
+        kind: "command",
+        description: task.description.clone(),
+        timeout: task.timeout,
+        cancellation: task
+            .cancellation
+            .as_deref()
+            .and_then(sobatch_core::CancellationBehaviour::parse),
+        auto_restart_count: task.auto_restart_count,
+        cancel_grace: None,
+        concurrency: task.concurrency,
+        start_interval: task.start_interval,
+        minimum_sleep_time: task.minimum_sleep_time,
+        is_multi_pass: task.is_multi_pass,
+    };
     if task.kind == "remote" {
         // Remote workers run it; the engine only needs its settings, to list and sync them.
         let settings = DefinitionSettings {
             kind: "remote",
-            description: task.description.clone(),
-            timeout: task.timeout,
-            cancellation: task
-                .cancellation
-                .as_deref()
-                .and_then(sobatch_core::CancellationBehaviour::parse),
-            auto_restart_count: task.auto_restart_count,
-            ..DefinitionSettings::default()
+            ..settings
         };
         executors.register_remote(task.name.trim(), settings);
         return;
@@ -224,20 +232,9 @@ fn register_task(executors: &mut ExecutorRegistry, task: &config::TaskSection) {
         spec.kill_grace = grace;
     }
     let settings = DefinitionSettings {
-        kind: "command",
-        description: task.description.clone(),
-        timeout: task.timeout,
-        cancellation: task
-            .cancellation
-            .as_deref()
-            .and_then(sobatch_core::CancellationBehaviour::parse),
-        auto_restart_count: task.auto_restart_count,
         // The program gets its SIGTERM-to-SIGKILL grace before the engine gives up on the run.
         cancel_grace: Some(spec.kill_grace + std::time::Duration::from_secs(2)),
-        concurrency: task.concurrency,
-        start_interval: task.start_interval,
-        minimum_sleep_time: task.minimum_sleep_time,
-        is_multi_pass: task.is_multi_pass,
+        ..settings
     };
     executors.register_with(task.name.trim(), CommandExecutor::new(spec), settings);
 }
