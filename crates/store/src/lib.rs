@@ -4,6 +4,7 @@
 //! Time always comes from the caller (`now` parameters), so tests control the clock.
 
 mod error;
+mod postgres;
 mod sqlite;
 
 use std::sync::Arc;
@@ -16,6 +17,7 @@ use sobatch_core::{
 };
 
 pub use error::StoreError;
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 /// SuperOffice's table numbers, used in universal relations (DetailsTable, ownerTable).
@@ -293,22 +295,22 @@ pub struct DefinitionConfig {
 
 /// Opens the store a URL names, creating and migrating it as needed.
 ///
-/// `sqlite://PATH` (relative to the working directory unless it starts with `/`), `sqlite:PATH`, or a
-/// bare path ending in `.db`.
+/// `sqlite://PATH` (relative to the working directory unless it starts with `/`), `sqlite:PATH`, a
+/// bare path ending in `.db`, or `postgres://…`/`postgresql://…` (see [`PgStore::open`]). Blocking:
+/// call it before the runtime starts or from `spawn_blocking`; async callers may use
+/// [`PgStore::connect`] instead.
 pub fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
     let path = if let Some(rest) = url.strip_prefix("sqlite://") {
         rest
     } else if let Some(rest) = url.strip_prefix("sqlite:") {
         rest
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Err(StoreError::Config(
-            "the PostgreSQL backend is not available in this build yet; use sqlite://PATH".into(),
-        ));
+        return Ok(Arc::new(PgStore::open(url)?));
     } else if !url.contains("://") {
         url
     } else {
         return Err(StoreError::Config(format!(
-            "unsupported database URL scheme in {url:?}; expected sqlite://PATH"
+            "unsupported database URL scheme in {url:?}; expected sqlite://PATH or postgres://…"
         )));
     };
     if path.is_empty() {

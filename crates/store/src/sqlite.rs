@@ -6,7 +6,7 @@
 //! what lets durable inserts scale with the number of concurrent callers.
 
 mod associate;
-mod codec;
+pub(crate) mod codec;
 mod migrate;
 mod read;
 mod task;
@@ -28,6 +28,7 @@ use crate::{
     TaskClaimParams, TaskFilter, TaskFinish, TaskProgress, TaskPruneParams,
 };
 use read::ReadPool;
+pub(crate) use task::restart_at;
 use write::{WriterHandle, WriterState};
 
 /// How long a connection waits for a lock another process holds (e.g. `sobatch user add` while

@@ -1,6 +1,6 @@
 //! The store conformance suite: every promise of the `Store` trait, written once against
-//! `Arc<dyn Store>` and run on every backend by the `conformance!` macro (SQLite always; PostgreSQL,
-//! once it exists, when `SOBATCH_TEST_POSTGRES_URL` names a database).
+//! `Arc<dyn Store>` and run on every backend by the `conformance!` macro (SQLite always; PostgreSQL
+//! when `SOBATCH_TEST_POSTGRES_URL` names a server, on a fresh database per test).
 
 // Helpers outside `#[test]` functions are test code too: an unwrap that fails is a failed test, as
 // clippy.toml already allows inside the tests themselves.
@@ -46,9 +46,11 @@ macro_rules! conformance {
 }
 
 conformance! {
-    // A PostgreSQL backend adds `on_postgres => crate::backend::postgres` here, with a fixture that returns
-    // `None` unless SOBATCH_TEST_POSTGRES_URL is set.
-    backends: [on_sqlite => crate::backend::sqlite],
+    // PostgreSQL's fixture returns `None` unless SOBATCH_TEST_POSTGRES_URL is set.
+    backends: [
+        on_sqlite => crate::backend::sqlite,
+        on_postgres => crate::backend::postgres,
+    ],
     tests: [
         a_fresh_database_has_a_ten_digit_serial_and_no_associates,
         associates_are_found_by_name_case_insensitively,

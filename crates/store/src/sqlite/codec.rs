@@ -13,16 +13,16 @@ use sobatch_core::{Parameters, Timestamp};
 
 use crate::StoreError;
 
-pub(super) fn micros(time: Timestamp) -> i64 {
+pub(crate) fn micros(time: Timestamp) -> i64 {
     time.timestamp_micros()
 }
 
-pub(super) fn timestamp(micros: i64, column: &str) -> Result<Timestamp, StoreError> {
+pub(crate) fn timestamp(micros: i64, column: &str) -> Result<Timestamp, StoreError> {
     chrono::DateTime::from_timestamp_micros(micros)
         .ok_or_else(|| corrupt(format!("{column} {micros} is not a representable time")))
 }
 
-pub(super) fn corrupt(message: impl Into<String>) -> StoreError {
+pub(crate) fn corrupt(message: impl Into<String>) -> StoreError {
     StoreError::Corrupt(message.into())
 }
 
@@ -41,7 +41,7 @@ pub(super) fn narrow<T: TryFrom<i64>>(value: i64, column: &str) -> Result<T, Sto
 }
 
 /// The parameters as a UTF-8 JSON object, keys in the order the task was started with.
-pub(super) fn parameters_to_json(parameters: &Parameters) -> Result<Vec<u8>, StoreError> {
+pub(crate) fn parameters_to_json(parameters: &Parameters) -> Result<Vec<u8>, StoreError> {
     struct Ordered<'a>(&'a Parameters);
     impl Serialize for Ordered<'_> {
         fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -58,7 +58,7 @@ pub(super) fn parameters_to_json(parameters: &Parameters) -> Result<Vec<u8>, Sto
 
 /// Reads a parameter blob back, keeping the key order of the JSON text (which a `serde_json::Map`
 /// would sort away).
-pub(super) fn parameters_from_json(bytes: &[u8]) -> Result<Parameters, StoreError> {
+pub(crate) fn parameters_from_json(bytes: &[u8]) -> Result<Parameters, StoreError> {
     struct OrderedVisitor;
     impl<'de> Visitor<'de> for OrderedVisitor {
         type Value = Parameters;

@@ -786,7 +786,7 @@ pub(super) fn rescue_expired(
 
 /// When a rescued task may run again: at once if it never started, else after a backoff that
 /// doubles with each start (capped), less a random part of up to half of it.
-fn restart_at(
+pub(crate) fn restart_at(
     policy: &RescuePolicy,
     start_count: i64,
     now: Timestamp,

@@ -2,13 +2,16 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 
-use sobatch_store::{SqliteStore, Store};
+use sobatch_store::{PgStore, SqliteStore, Store};
 
 /// A store for one test, with whatever must outlive it (the temporary directory of a SQLite file).
 pub struct Fixture {
     store: Arc<dyn Store>,
     _dir: Option<tempfile::TempDir>,
+    /// Declared after `store`, so the store is dropped before its database.
+    _database: Option<PgDatabase>,
 }
 
 impl Fixture {
@@ -24,7 +27,105 @@ pub async fn sqlite() -> Option<Fixture> {
     Some(Fixture {
         store: Arc::new(store),
         _dir: Some(dir),
+        _database: None,
     })
+}
+
+/// The server the PostgreSQL tests run on; unset, they pass vacuously.
+const POSTGRES_URL: &str = "SOBATCH_TEST_POSTGRES_URL";
+
+/// A fresh database on the server `SOBATCH_TEST_POSTGRES_URL` names, dropped with the fixture;
+/// `None` when the variable is unset.
+pub async fn postgres() -> Option<Fixture> {
+    let admin_url = std::env::var(POSTGRES_URL)
+        .ok()
+        .filter(|url| !url.is_empty())?;
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let name = format!(
+        "sobatch_test_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    );
+    let admin = admin_client(&admin_url).await;
+    // The name is ours (digits and underscores only), so it may be spelled into the statement.
+    // Each statement on its own: several in one message would form a transaction, which neither
+    // allows. A leftover of an earlier run with the same pid goes first.
+    admin
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .await
+        .expect("drop a leftover test database");
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("create a test database");
+    let database = PgDatabase {
+        admin_url: admin_url.clone(),
+        name: name.clone(),
+    };
+    let store = PgStore::connect(&with_database(&admin_url, &name))
+        .await
+        .expect("open a fresh PostgreSQL store");
+    Some(Fixture {
+        store: Arc::new(store),
+        _dir: None,
+        _database: Some(database),
+    })
+}
+
+/// Drops its test database, also when the test failed (a panic unwinds through it).
+struct PgDatabase {
+    admin_url: String,
+    name: String,
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        // Drop cannot await, and the test's runtime may be shutting down: a thread of its own with
+        // a private runtime does the work. FORCE ends pooled connections the store still holds.
+        let (url, name) = (self.admin_url.clone(), self.name.clone());
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("start a runtime");
+            runtime.block_on(async {
+                let admin = admin_client(&url).await;
+                admin
+                    .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .await
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("could not drop the test database {}", self.name);
+        }
+    }
+}
+
+async fn admin_client(url: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .expect("connect to SOBATCH_TEST_POSTGRES_URL");
+    tokio::spawn(connection);
+    client
+}
+
+/// `url` with its database name replaced by `name` (query parameters kept).
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let authority_start = base.find("://").map_or(0, |i| i + 3);
+    let host_end = base[authority_start..]
+        .find('/')
+        .map_or(base.len(), |i| authority_start + i);
+    let mut result = format!("{}/{name}", &base[..host_end]);
+    if let Some(query) = query {
+        result.push('?');
+        result.push_str(query);
+    }
+    result
 }
 
 /// A temporary directory and the path of a database file inside it that does not exist yet.

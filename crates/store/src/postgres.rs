@@ -1,0 +1,369 @@
+//! The PostgreSQL backend: [`PgStore`], a pool of connections (deadpool-postgres) with prepared
+//! statements cached per connection, for any number of nodes sharing one database.
+//!
+//! Every `Store` method is one transaction on one pooled connection. Cross-node correctness comes
+//! from row locks: claims take `FOR UPDATE SKIP LOCKED`, Stop locks the row it decides on, and every
+//! executor write is fenced by its lease as in the SQLite backend. Wake-ups (`LISTEN/NOTIFY`),
+//! cross-node Stop delivery and leader election are not here yet; callers poll.
+
+mod migrate;
+mod task;
+
+use std::str::FromStr;
+
+use async_trait::async_trait;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use sobatch_core::{
+    Associate, AssociateId, Definition, DefinitionId, Role, Task, TaskId, TaskStart, TaskUpdate,
+    Timestamp,
+};
+use tokio_postgres::NoTls;
+
+use crate::{
+    DefinitionConfig, Lease, LeaseCheck, RescuePolicy, Rescued, StopOutcome, Store, StoreError,
+    TaskClaimParams, TaskFilter, TaskFinish, TaskProgress, TaskPruneParams,
+};
+
+/// Connections per node. Each request holds one for a single short transaction.
+const POOL_SIZE: usize = 16;
+
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(error: tokio_postgres::Error) -> Self {
+        StoreError::Database(error.to_string())
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for StoreError {
+    fn from(error: deadpool_postgres::PoolError) -> Self {
+        StoreError::Database(format!("get a pooled connection: {error}"))
+    }
+}
+
+/// The shared store. Cheap to share behind an `Arc`; connections are opened on first use, on the
+/// runtime that uses them.
+pub struct PgStore {
+    serial: String,
+    pool: Pool,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore")
+            .field("serial", &self.serial)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PgStore {
+    /// Connects to the database `url` names (`postgres://…`), migrates it under an advisory lock,
+    /// and builds the pool.
+    pub async fn connect(url: &str) -> Result<PgStore, StoreError> {
+        let config = tokio_postgres::Config::from_str(url)
+            .map_err(|e| StoreError::Config(format!("parse the PostgreSQL URL: {e}")))?;
+        let serial = migrate_with(&config).await?;
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .build()
+            .map_err(|e| StoreError::Config(format!("build the connection pool: {e}")))?;
+        Ok(PgStore { serial, pool })
+    }
+
+    /// [`PgStore::connect`] for synchronous callers, whether or not a tokio runtime is running:
+    /// the migration runs on a private runtime in a thread of its own, and the pool connects
+    /// lazily on whichever runtime later uses it. Blocks until the migration is done.
+    pub fn open(url: &str) -> Result<PgStore, StoreError> {
+        let config = tokio_postgres::Config::from_str(url)
+            .map_err(|e| StoreError::Config(format!("parse the PostgreSQL URL: {e}")))?;
+        let migrated = std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .map_err(|e| StoreError::Database(format!("start a runtime: {e}")))?;
+                    runtime.block_on(migrate_with(&config))
+                })
+                .join()
+        });
+        let serial = migrated
+            .map_err(|_| StoreError::Migration("the migration thread panicked".into()))??;
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .build()
+            .map_err(|e| StoreError::Config(format!("build the connection pool: {e}")))?;
+        Ok(PgStore { serial, pool })
+    }
+}
+
+/// Migrates over a connection of its own, closed afterwards, so that no pooled connection is tied
+/// to the runtime the migration ran on.
+async fn migrate_with(config: &tokio_postgres::Config) -> Result<String, StoreError> {
+    let (mut client, connection) = config
+        .connect(NoTls)
+        .await
+        .map_err(|e| StoreError::Database(format!("connect to PostgreSQL: {e}")))?;
+    let driver = tokio::spawn(connection);
+    let serial = migrate::migrate(&mut client).await;
+    drop(client);
+    // The connection ends when the client is gone; its own error is of no interest any more.
+    let _ = driver.await;
+    serial
+}
+
+/// Runs `$body` inside one transaction on a pooled connection, binding the transaction to `$tx`,
+/// and commits it; an early return (`?`) rolls it back when the transaction is dropped.
+macro_rules! in_transaction {
+    ($store:expr, |$tx:ident| $body:expr) => {{
+        let mut client = $store.pool.get().await?;
+        let $tx = client.transaction().await?;
+        let value = $body;
+        $tx.commit().await?;
+        Ok(value)
+    }};
+}
+
+#[async_trait]
+impl Store for PgStore {
+    fn database_serial(&self) -> &str {
+        &self.serial
+    }
+
+    async fn associate_insert(
+        &self,
+        name: &str,
+        role: Role,
+        password_hash: &str,
+        now: Timestamp,
+    ) -> Result<AssociateId, StoreError> {
+        in_transaction!(self, |tx| task::associate_insert(
+            &tx,
+            name,
+            role,
+            password_hash,
+            now
+        )
+        .await?)
+    }
+
+    async fn associate_get_by_name(&self, name: &str) -> Result<Option<Associate>, StoreError> {
+        in_transaction!(self, |tx| task::associate_get_by_name(&tx, name).await?)
+    }
+
+    async fn associate_count(&self) -> Result<i64, StoreError> {
+        in_transaction!(self, |tx| task::associate_count(&tx).await?)
+    }
+
+    async fn definition_list(&self) -> Result<Vec<Definition>, StoreError> {
+        in_transaction!(self, |tx| task::definition_list(&tx).await?)
+    }
+
+    async fn task_insert(&self, start: TaskStart, now: Timestamp) -> Result<TaskId, StoreError> {
+        in_transaction!(self, |tx| task::insert(&tx, &self.serial, start, now)
+            .await?)
+    }
+
+    async fn task_id_reserve(&self) -> Result<TaskId, StoreError> {
+        in_transaction!(self, |tx| task::id_reserve(&tx).await?)
+    }
+
+    async fn task_get(&self, id: TaskId) -> Result<Option<Task>, StoreError> {
+        in_transaction!(self, |tx| task::get(&tx, id).await?)
+    }
+
+    async fn task_list(&self, filter: &TaskFilter) -> Result<Vec<Task>, StoreError> {
+        in_transaction!(self, |tx| task::list(&tx, filter).await?)
+    }
+
+    async fn task_update(
+        &self,
+        id: TaskId,
+        update: TaskUpdate,
+        by: AssociateId,
+        now: Timestamp,
+    ) -> Result<Option<Task>, StoreError> {
+        in_transaction!(self, |tx| task::update(&tx, id, &update, by, now).await?)
+    }
+
+    async fn task_stop(
+        &self,
+        id: TaskId,
+        result: &str,
+        now: Timestamp,
+    ) -> Result<StopOutcome, StoreError> {
+        in_transaction!(self, |tx| task::stop(&tx, id, result, now).await?)
+    }
+
+    async fn task_fail_running(
+        &self,
+        id: TaskId,
+        result: &str,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        in_transaction!(self, |tx| task::fail_running(&tx, id, result, now).await?)
+    }
+
+    async fn task_delete(&self, ids: &[TaskId]) -> Result<u64, StoreError> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        in_transaction!(self, |tx| task::delete(&tx, ids).await?)
+    }
+
+    async fn task_claim_available(
+        &self,
+        params: TaskClaimParams,
+    ) -> Result<Vec<(Task, Lease)>, StoreError> {
+        if params.names.is_empty() || params.limit == 0 {
+            return Ok(Vec::new());
+        }
+        in_transaction!(self, |tx| task::claim_available(&tx, &params).await?)
+    }
+
+    async fn task_mark_started(
+        &self,
+        id: TaskId,
+        lease: &Lease,
+        now: Timestamp,
+    ) -> Result<Option<Task>, StoreError> {
+        in_transaction!(self, |tx| task::mark_started(&tx, id, lease, now).await?)
+    }
+
+    async fn task_heartbeat(
+        &self,
+        id: TaskId,
+        lease: &Lease,
+        progress: TaskProgress,
+        now: Timestamp,
+    ) -> Result<LeaseCheck, StoreError> {
+        in_transaction!(self, |tx| task::heartbeat(&tx, id, lease, &progress, now)
+            .await?)
+    }
+
+    async fn task_finish(
+        &self,
+        id: TaskId,
+        lease: &Lease,
+        finish: TaskFinish,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        in_transaction!(self, |tx| task::finish(&tx, id, lease, &finish, now)
+            .await?)
+    }
+
+    async fn task_release(
+        &self,
+        id: TaskId,
+        lease: &Lease,
+        stopped_result: &str,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        in_transaction!(self, |tx| task::release(
+            &tx,
+            id,
+            lease,
+            stopped_result,
+            now
+        )
+        .await?)
+    }
+
+    async fn task_rescue_expired(
+        &self,
+        policy: &RescuePolicy,
+        now: Timestamp,
+    ) -> Result<Vec<Rescued>, StoreError> {
+        in_transaction!(self, |tx| task::rescue_expired(&tx, policy, now).await?)
+    }
+
+    async fn task_prune(&self, params: TaskPruneParams) -> Result<u64, StoreError> {
+        if params.limit == 0
+            || (params.succeeded_before.is_none() && params.failed_before.is_none())
+        {
+            return Ok(0);
+        }
+        in_transaction!(self, |tx| task::prune(&tx, &params).await?)
+    }
+
+    async fn definition_configure(
+        &self,
+        config: DefinitionConfig,
+        now: Timestamp,
+    ) -> Result<DefinitionId, StoreError> {
+        in_transaction!(self, |tx| task::definition_configure(&tx, &config, now)
+            .await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Several nodes opening one empty database at once through the synchronous `open` (no runtime
+    /// running) migrate it once and agree on its serial; the store then works on another runtime.
+    /// Runs only when `SOBATCH_TEST_POSTGRES_URL` names a server.
+    #[test]
+    fn nodes_opening_an_empty_database_at_once_migrate_it_once() {
+        let Some(admin_url) = std::env::var("SOBATCH_TEST_POSTGRES_URL")
+            .ok()
+            .filter(|url| !url.is_empty())
+        else {
+            return;
+        };
+        let name = format!("sobatch_test_{}_open", std::process::id());
+        let admin = |sql: String| {
+            let url = admin_url.clone();
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let (client, connection) = tokio_postgres::connect(&url, NoTls).await.unwrap();
+                tokio::spawn(connection);
+                client.batch_execute(&sql).await.unwrap();
+            });
+        };
+        admin(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        admin(format!("CREATE DATABASE {name}"));
+        // The admin URL with its database (the path, before any query) replaced by ours.
+        let (base, query) = admin_url.split_once('?').unwrap_or((&admin_url, ""));
+        let authority = base.find("://").map_or(0, |i| i + 3);
+        let host_end = base[authority..]
+            .find('/')
+            .map_or(base.len(), |i| authority + i);
+        let url = format!("{}/{name}?{query}", &base[..host_end]);
+        let serials: Vec<String> = std::thread::scope(|scope| {
+            let opens: Vec<_> = (0..4)
+                .map(|_| scope.spawn(|| PgStore::open(&url).map(|s| s.serial.clone())))
+                .collect();
+            opens
+                .into_iter()
+                .map(|o| o.join().unwrap().unwrap())
+                .collect()
+        });
+        assert!(serials.iter().all(|s| *s == serials[0]), "{serials:?}");
+        let store = crate::open(&url).unwrap();
+        assert_eq!(store.database_serial(), serials[0]);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        assert_eq!(runtime.block_on(store.associate_count()).unwrap(), 0);
+        drop(store);
+        drop(runtime);
+        admin(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+    }
+}
