@@ -77,6 +77,41 @@ impl sobatch_engine::Executor for ThreePasses {
     }
 }
 
+/// Starts a task through the engine, as the user.
+async fn start(s: &Setup, name: &str) -> TaskId {
+    s.engine
+        .task_start(&USER, Owner::Caller, TaskStart::new(name, USER.id))
+        .await
+        .unwrap()
+}
+
+/// A task that a node claimed and started with a 30 s lease, and then died.
+async fn start_on_dead_node(s: &Setup, name: &str) -> TaskId {
+    let id = s
+        .store
+        .task_insert(TaskStart::new(name, USER.id), s.clock.now())
+        .await
+        .unwrap();
+    let (_, lease) = s
+        .store
+        .task_claim_available(TaskClaimParams {
+            names: vec![name.into()],
+            owner: "dead-node".into(),
+            limit: 1,
+            now: s.clock.now(),
+            lease_for: Duration::from_secs(30),
+        })
+        .await
+        .unwrap()
+        .remove(0);
+    s.store
+        .task_mark_started(id, &lease, s.clock.now())
+        .await
+        .unwrap()
+        .unwrap();
+    id
+}
+
 struct Setup {
     engine: Engine,
     store: Arc<dyn Store>,
@@ -220,28 +255,7 @@ async fn a_task_whose_node_died_is_rescued_when_its_lease_expires() {
         ..EngineConfig::default()
     });
     // A "dead node" claims and starts the task, then never heartbeats.
-    let id = s
-        .store
-        .task_insert(TaskStart::new("Echo", USER.id), s.clock.now())
-        .await
-        .unwrap();
-    let claimed = s
-        .store
-        .task_claim_available(TaskClaimParams {
-            names: vec!["Echo".into()],
-            owner: "dead-node".into(),
-            limit: 1,
-            now: s.clock.now(),
-            lease_for: Duration::from_secs(30),
-        })
-        .await
-        .unwrap();
-    let (_, lease) = claimed.into_iter().next().unwrap();
-    s.store
-        .task_mark_started(id, &lease, s.clock.now())
-        .await
-        .unwrap()
-        .unwrap();
+    let id = start_on_dead_node(&s, "Echo").await;
 
     s.engine.start();
     // Within the lease nothing happens to it.
@@ -267,11 +281,7 @@ async fn a_worker_that_lost_its_lease_records_nothing() {
         ..EngineConfig::default()
     });
     s.engine.start();
-    let id = s
-        .engine
-        .task_start(&USER, Owner::Caller, TaskStart::new("Block", USER.id))
-        .await
-        .unwrap();
+    let id = start(&s, "Block").await;
     wait_state(&s.store, id, TaskState::Started).await;
     // Time jumps past the lease; another node's rescuer gives the task back before our heartbeat.
     s.clock.advance(Duration::from_secs(60));
@@ -311,11 +321,7 @@ async fn shutdown_hands_running_tasks_back() {
         ..EngineConfig::default()
     });
     s.engine.start();
-    let id = s
-        .engine
-        .task_start(&USER, Owner::Caller, TaskStart::new("Block", USER.id))
-        .await
-        .unwrap();
+    let id = start(&s, "Block").await;
     wait_state(&s.store, id, TaskState::Started).await;
     s.engine.shutdown().await;
     let task = s.store.task_get(id).await.unwrap().unwrap();
@@ -337,11 +343,7 @@ async fn stop_and_delete_of_missing_tasks_are_harmless() {
 async fn an_executor_that_ignores_stop_is_aborted_and_the_task_fails() {
     let s = setup(EngineConfig::default());
     s.engine.start();
-    let id = s
-        .engine
-        .task_start(&USER, Owner::Caller, TaskStart::new("Stubborn", USER.id))
-        .await
-        .unwrap();
+    let id = start(&s, "Stubborn").await;
     wait_state(&s.store, id, TaskState::Started).await;
     assert_eq!(
         s.engine.task_stop(id).await.unwrap(),
@@ -356,11 +358,7 @@ async fn an_executor_that_ignores_stop_is_aborted_and_the_task_fails() {
 async fn a_run_past_its_timeout_fails_saying_so() {
     let s = setup(EngineConfig::default());
     s.engine.start();
-    let id = s
-        .engine
-        .task_start(&USER, Owner::Caller, TaskStart::new("slow", USER.id))
-        .await
-        .unwrap();
+    let id = start(&s, "slow").await;
     let task = wait_state(&s.store, id, TaskState::Failed).await;
     assert_eq!(
         task.result.as_deref(),
@@ -373,11 +371,7 @@ async fn a_run_past_its_timeout_fails_saying_so() {
 #[tokio::test]
 async fn a_definition_default_cancellation_applies_unless_the_start_chooses() {
     let s = setup(EngineConfig::default());
-    let id = s
-        .engine
-        .task_start(&USER, Owner::Caller, TaskStart::new("Slow", USER.id))
-        .await
-        .unwrap();
+    let id = start(&s, "Slow").await;
     let task = s.store.task_get(id).await.unwrap().unwrap();
     assert_eq!(
         task.cancellation,
@@ -401,28 +395,7 @@ async fn a_definition_default_cancellation_applies_unless_the_start_chooses() {
 async fn a_task_with_no_restarts_left_fails_when_its_node_dies() {
     let s = setup(EngineConfig::default());
     s.engine.definitions_sync().await.unwrap();
-    let id = s
-        .store
-        .task_insert(TaskStart::new("OneShot", USER.id), s.clock.now())
-        .await
-        .unwrap();
-    let (_, lease) = s
-        .store
-        .task_claim_available(TaskClaimParams {
-            names: vec!["OneShot".into()],
-            owner: "dead-node".into(),
-            limit: 1,
-            now: s.clock.now(),
-            lease_for: Duration::from_secs(30),
-        })
-        .await
-        .unwrap()
-        .remove(0);
-    s.store
-        .task_mark_started(id, &lease, s.clock.now())
-        .await
-        .unwrap()
-        .unwrap();
+    let id = start_on_dead_node(&s, "OneShot").await;
     s.engine.start();
     s.clock.advance(Duration::from_secs(31));
     let task = wait_state(&s.store, id, TaskState::Failed).await;
@@ -444,16 +417,8 @@ async fn finished_tasks_go_when_their_retention_is_over() {
         ..EngineConfig::default()
     });
     s.engine.start();
-    let echo = s
-        .engine
-        .task_start(&USER, Owner::Caller, TaskStart::new("Echo", USER.id))
-        .await
-        .unwrap();
-    let fail = s
-        .engine
-        .task_start(&USER, Owner::Caller, TaskStart::new("Fail", USER.id))
-        .await
-        .unwrap();
+    let echo = start(&s, "Echo").await;
+    let fail = start(&s, "Fail").await;
     wait_state(&s.store, echo, TaskState::Succeeded).await;
     wait_state(&s.store, fail, TaskState::Failed).await;
     s.clock.advance(Duration::from_secs(3601));
@@ -495,20 +460,11 @@ async fn a_definition_runs_no_more_tasks_at_once_than_its_concurrency() {
     s.engine.start();
     let mut ids = Vec::new();
     for _ in 0..3 {
-        ids.push(
-            s.engine
-                .task_start(&USER, Owner::Caller, TaskStart::new("Single", USER.id))
-                .await
-                .unwrap(),
-        );
+        ids.push(start(&s, "Single").await);
     }
     wait_state(&s.store, ids[0], TaskState::Started).await;
     // Other work goes on meanwhile, and by the time it is done the dispatcher has had its chances.
-    let echo = s
-        .engine
-        .task_start(&USER, Owner::Caller, TaskStart::new("Echo", USER.id))
-        .await
-        .unwrap();
+    let echo = start(&s, "Echo").await;
     wait_state(&s.store, echo, TaskState::Succeeded).await;
     for &id in &ids[1..] {
         assert_eq!(
@@ -545,11 +501,7 @@ async fn start_interval_and_minimum_sleep_time_space_the_runs_of_a_definition() 
             .unwrap();
         wait_state(&s.store, first, TaskState::Succeeded).await;
         // Other work runs meanwhile; the second run of this definition has to wait.
-        let echo = s
-            .engine
-            .task_start(&USER, Owner::Caller, TaskStart::new("Echo", USER.id))
-            .await
-            .unwrap();
+        let echo = start(&s, "Echo").await;
         wait_state(&s.store, echo, TaskState::Succeeded).await;
         assert_eq!(
             s.store.task_get(second).await.unwrap().unwrap().state,
@@ -566,11 +518,7 @@ async fn start_interval_and_minimum_sleep_time_space_the_runs_of_a_definition() 
 async fn a_multi_pass_definition_reruns_its_body_until_it_is_done() {
     let s = setup(EngineConfig::default());
     s.engine.start();
-    let id = s
-        .engine
-        .task_start(&USER, Owner::Caller, TaskStart::new("MultiPass", USER.id))
-        .await
-        .unwrap();
+    let id = start(&s, "MultiPass").await;
     let task = wait_state(&s.store, id, TaskState::Succeeded).await;
     assert_eq!(task.response.as_deref(), Some("pass 3"));
     assert_eq!(task.start_count, 1);
