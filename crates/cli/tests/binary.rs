@@ -14,6 +14,18 @@ use sobatch_wire::WireClient;
 
 const PASSWORD: &str = "binary-test-password";
 
+/// The binary, without the `SOBATCH_*` variables of the test's own environment (CI sets some for
+/// the test suites, and the server refuses unknown `SOBATCH_` settings).
+fn sobatch() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sobatch"));
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("SOBATCH_") {
+            command.env_remove(name);
+        }
+    }
+    command
+}
+
 struct Server {
     child: Child,
     addr: String,
@@ -25,7 +37,7 @@ fn start_server(dir: &Path) -> Server {
 }
 
 fn start_server_with(dir: &Path, extra: &[&str]) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sobatch"))
+    let mut child = sobatch()
         .args(["serve", "--listen", "127.0.0.1:0"])
         .args(extra)
         .current_dir(dir)
@@ -196,7 +208,7 @@ fn sigterm_stops_the_server_with_exit_code_zero() {
 fn user_add_reads_the_password_from_stdin_and_the_user_can_sign_in() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("sobatch.db").display());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sobatch"))
+    let mut child = sobatch()
         .args(["user", "add", "carol", "--password-stdin", "--db", &db])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -214,7 +226,7 @@ fn user_add_reads_the_password_from_stdin_and_the_user_can_sign_in() {
     assert!(String::from_utf8_lossy(&output.stdout).contains("carol"));
 
     // Adding her again fails with a clear message.
-    let mut again = Command::new(env!("CARGO_BIN_EXE_sobatch"))
+    let mut again = sobatch()
         .args(["user", "add", "carol", "--password-stdin", "--db", &db])
         .stdin(Stdio::piped())
         .stderr(Stdio::piped())
@@ -227,7 +239,7 @@ fn user_add_reads_the_password_from_stdin_and_the_user_can_sign_in() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("already exists"));
 
     // The database already has an associate, so serve creates no admin; carol signs in.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sobatch"))
+    let mut child = sobatch()
         .args(["serve", "--listen", "127.0.0.1:0", "--db", &db])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -265,7 +277,7 @@ fn user_add_reads_the_password_from_stdin_and_the_user_can_sign_in() {
 
 #[test]
 fn a_bad_configuration_is_refused_at_start_with_every_problem() {
-    let output = Command::new(env!("CARGO_BIN_EXE_sobatch"))
+    let output = sobatch()
         .args(["serve", "--listen", "nowhere"])
         .env("SOBATCH_ENGINE__WORKERS", "0")
         .output()
@@ -334,7 +346,7 @@ fn wait_until(
 
 /// Runs a client command against `server` and returns (exit code, stdout, stderr).
 fn client_command(server: &Server, args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_sobatch"))
+    let output = sobatch()
         .args(args)
         .env("SOBATCH_URL", format!("http://{}", server.addr))
         .env("SOBATCH_USER", "admin")
@@ -400,7 +412,7 @@ fn client_commands_start_follow_list_show_stop_and_delete_tasks() {
     server.terminate();
 
     // Nobody listening: a connection error is exit code 2.
-    let output = Command::new(env!("CARGO_BIN_EXE_sobatch"))
+    let output = sobatch()
         .args(["list", "--url", "http://127.0.0.1:9"])
         .output()
         .unwrap();
