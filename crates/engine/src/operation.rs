@@ -100,13 +100,9 @@ impl Engine {
             .store
             .task_update(id, update, caller.id, self.inner.clock.now())
             .await?;
-        if task
-            .as_ref()
-            .is_some_and(|t| t.state == sobatch_core::TaskState::New)
-            && task
-                .as_ref()
-                .is_some_and(|t| self.inner.executors.contains(&t.name))
-            && let Some(task) = task.as_ref()
+        if let Some(task) = &task
+            && task.state == sobatch_core::TaskState::New
+            && self.inner.executors.contains(&task.name)
         {
             self.wake_for(&task.name);
         }

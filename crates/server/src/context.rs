@@ -8,8 +8,6 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use bytes::Bytes;
-use serde::Serialize;
 use sobatch_core::Task;
 use sobatch_wire::language::{LanguageRequest, parse_language_headers};
 use sobatch_wire::timezone::{DateRendering, date_rendering, parse_so_timezone};
@@ -19,6 +17,7 @@ use sobatch_wire::{
 
 use crate::error::ApiError;
 use crate::negotiate::{BodyFormat, ReplyFormat, body_format, reply_format};
+use crate::respond;
 use crate::state::AppState;
 
 /// How this request's bodies are read and its answer written.
@@ -112,13 +111,15 @@ impl RequestContext {
         }
         match self.reply {
             ReplyFormat::Json(media) => match reply {
-                Reply::Task(info) => json(media, &info),
-                Reply::Tasks(infos) => json(media, &infos),
-                Reply::SelectedTask(info) => json(media, &info),
-                Reply::SelectedTasks(infos) => json(media, &infos),
-                Reply::NullTask => json(media, &serde_json::Value::Null),
-                Reply::Int(n) => json(media, &n),
-                Reply::Bool(b) => json(media, &b),
+                Reply::Task(info) => respond::json_as(StatusCode::OK, media, &info),
+                Reply::Tasks(infos) => respond::json_as(StatusCode::OK, media, &infos),
+                Reply::SelectedTask(info) => respond::json_as(StatusCode::OK, media, &info),
+                Reply::SelectedTasks(infos) => respond::json_as(StatusCode::OK, media, &infos),
+                Reply::NullTask => {
+                    respond::json_as(StatusCode::OK, media, &serde_json::Value::Null)
+                }
+                Reply::Int(n) => respond::json_as(StatusCode::OK, media, &n),
+                Reply::Bool(b) => respond::json_as(StatusCode::OK, media, &b),
                 Reply::NoContent => Response::new(Body::empty()),
             },
             ReplyFormat::Xml(media) => {
@@ -132,25 +133,10 @@ impl RequestContext {
                     Reply::Bool(b) => xml::bool_xml(b),
                     Reply::NoContent => String::new(),
                 };
-                typed(media, Bytes::from(text))
+                respond::typed(StatusCode::OK, media, Body::from(text))
             }
         }
     }
-}
-
-fn json<T: Serialize + ?Sized>(media: &'static str, value: &T) -> Response {
-    match serde_json::to_vec(value) {
-        Ok(bytes) => typed(media, Bytes::from(bytes)),
-        Err(error) => ApiError::Internal(format!("serialize response: {error}")).into_response(),
-    }
-}
-
-fn typed(media: &'static str, body: Bytes) -> Response {
-    let mut response = Response::new(Body::from(body));
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(media));
-    response
 }
 
 /// Largest error body the middleware rewrites; ours are a few hundred bytes.

@@ -8,27 +8,38 @@ use serde::Serialize;
 const JSON: &str = "application/json; charset=utf-8";
 
 pub fn json<T: Serialize + ?Sized>(status: StatusCode, value: &T) -> Response {
+    json_as(status, JSON, value)
+}
+
+/// `value` as JSON labelled `media` (`application/json` or `text/json`, with charset).
+pub fn json_as<T: Serialize + ?Sized>(
+    status: StatusCode,
+    media: &'static str,
+    value: &T,
+) -> Response {
     match serde_json::to_vec(value) {
-        Ok(bytes) => {
-            let mut response = Response::new(Body::from(bytes));
-            *response.status_mut() = status;
-            response
-                .headers_mut()
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON));
-            response
-        }
+        Ok(bytes) => typed(status, media, Body::from(bytes)),
         Err(error) => {
             tracing::error!(%error, "serialize response failed");
-            let mut response = Response::new(Body::from(
-                r#"{"Error":true,"ErrorType":"InternalServerError","ErrorMessage":"the response could not be written","ErrorSource":"sobatch"}"#,
-            ));
-            *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-            response
-                .headers_mut()
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON));
-            response
+            typed(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                JSON,
+                Body::from(
+                    r#"{"Error":true,"ErrorType":"InternalServerError","ErrorMessage":"the response could not be written","ErrorSource":"sobatch"}"#,
+                ),
+            )
         }
     }
+}
+
+/// A body with its status and `Content-Type`.
+pub fn typed(status: StatusCode, media: &'static str, body: Body) -> Response {
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(media));
+    response
 }
 
 pub fn ok<T: Serialize + ?Sized>(value: &T) -> Response {
