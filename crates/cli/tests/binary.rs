@@ -4,112 +4,14 @@
 // Tests may panic on unexpected results; that is how they fail.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use std::io::Write;
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use common::{PASSWORD, Server, runtime, sobatch, start_server, start_server_with, wait_until};
 use serde_json::json;
-use sobatch_wire::WireClient;
-
-const PASSWORD: &str = "binary-test-password";
-
-/// The binary, without the `SOBATCH_*` variables of the test's own environment (CI sets some for
-/// the test suites, and the server refuses unknown `SOBATCH_` settings).
-fn sobatch() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_sobatch"));
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("SOBATCH_") {
-            command.env_remove(name);
-        }
-    }
-    command
-}
-
-struct Server {
-    child: Child,
-    addr: String,
-}
-
-/// Starts `sobatch serve` on a free port in `dir` and waits for its "listening on" line.
-fn start_server(dir: &Path) -> Server {
-    start_server_with(dir, &[])
-}
-
-fn start_server_with(dir: &Path, extra: &[&str]) -> Server {
-    let mut child = sobatch()
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .args(extra)
-        .current_dir(dir)
-        .env("SOBATCH_ADMIN_PASSWORD", PASSWORD)
-        .env("SOBATCH_LOG", "info")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start sobatch");
-    let stderr = child.stderr.take().expect("stderr piped");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut sent = false;
-        for line in BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
-            if !sent && let Some(at) = line.find("listening on http://") {
-                let addr = line[at + "listening on http://".len()..].trim().to_string();
-                let _ = tx.send(addr);
-                sent = true;
-            }
-        }
-    });
-    let addr = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("the server logs its address");
-    Server { child, addr }
-}
-
-impl Server {
-    fn client(&self) -> WireClient {
-        WireClient::new(&format!("http://{}", self.addr))
-            .unwrap()
-            .with_basic_auth("admin", PASSWORD)
-    }
-
-    fn kill(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-
-    fn terminate(mut self) -> std::process::ExitStatus {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "no exit within 30 s of SIGTERM");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
 
 #[test]
 fn every_acknowledged_task_survives_sigkill() {
@@ -239,28 +141,10 @@ fn user_add_reads_the_password_from_stdin_and_the_user_can_sign_in() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("already exists"));
 
     // The database already has an associate, so serve creates no admin; carol signs in.
-    let mut child = sobatch()
-        .args(["serve", "--listen", "127.0.0.1:0", "--db", &db])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut addr = None;
-    for line in stderr.lines() {
-        let line = line.unwrap();
-        if let Some(at) = line.find("listening on http://") {
-            addr = Some(line[at + "listening on http://".len()..].trim().to_string());
-            break;
-        }
-    }
-    let server = Server {
-        child,
-        addr: addr.expect("listening line"),
-    };
+    // The admin password in its environment changes nothing: only an empty database gets one.
+    let server = start_server_with(dir.path(), &["--db", &db]);
     let rt = runtime();
-    let carol = WireClient::new(&format!("http://{}", server.addr))
+    let carol = sobatch_wire::WireClient::new(&format!("http://{}", server.addr))
         .unwrap()
         .with_basic_auth("carol", "carol-pass");
     let id = rt
@@ -324,24 +208,6 @@ auto_restart_count = 2
     assert_eq!(task["Result"], "finished");
     let status = server.terminate();
     assert!(status.success(), "{status:?}");
-}
-
-/// Polls a task until `done` holds, for at most 60 s.
-fn wait_until(
-    rt: &tokio::runtime::Runtime,
-    client: &WireClient,
-    id: i32,
-    done: impl Fn(&serde_json::Value) -> bool,
-) -> serde_json::Value {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let task = rt.block_on(client.task_get(id)).unwrap().unwrap();
-        if done(&task) {
-            return task;
-        }
-        assert!(Instant::now() < deadline, "gave up waiting: {task}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// Runs a client command against `server` and returns (exit code, stdout, stderr).

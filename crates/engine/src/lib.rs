@@ -14,9 +14,11 @@ mod worker;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use std::time::Duration;
+
 use sobatch_core::{AssociateId, TaskId};
-use sobatch_store::Store;
-use tokio::sync::Notify;
+use sobatch_store::{JoinParams, Membership, Store};
+use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -81,6 +83,9 @@ struct Inner {
     internal: Mutex<HashMap<TaskId, internal::InternalTask>>,
     /// Fires when shutdown begins: the dispatcher stops claiming.
     shutdown: CancellationToken,
+    /// Fires when shutdown is over: the node leaves the cluster. Later than `shutdown`, so that a
+    /// Stop from another node still reaches the tasks that run out their grace period.
+    left: CancellationToken,
     tasks: TaskTracker,
 }
 
@@ -129,6 +134,7 @@ impl Engine {
                 pacing: Mutex::new(HashMap::new()),
                 internal: Mutex::new(HashMap::new()),
                 shutdown: CancellationToken::new(),
+                left: CancellationToken::new(),
                 tasks: TaskTracker::new(),
             }),
         }
@@ -154,14 +160,30 @@ impl Engine {
         Ok(())
     }
 
-    /// Starts the dispatcher (which claims and runs tasks) and the rescuer.
+    /// Starts the dispatcher (which claims and runs tasks), joins the other nodes of a shared
+    /// database, and runs maintenance (rescue, retention) while this node leads. Call it on the
+    /// runtime the engine will run on.
     pub fn start(&self) {
-        let inner = self.inner.clone();
-        self.inner.tasks.spawn(worker::dispatch(inner));
-        let inner = self.inner.clone();
-        self.inner.tasks.spawn(worker::rescue(inner));
-        let inner = self.inner.clone();
-        self.inner.tasks.spawn(worker::retain(inner));
+        let inner = &self.inner;
+        let retry =
+            (inner.config.lease / 4).clamp(Duration::from_millis(100), Duration::from_secs(5));
+        let membership = inner.store.cluster_join(JoinParams {
+            node_id: inner.node_id.clone(),
+            retry,
+        });
+        let leader = match membership {
+            Some(Membership { signals, leader }) => {
+                tokio::spawn(worker::listen(inner.clone(), signals));
+                leader
+            }
+            // Nobody else uses the database: this node leads.
+            None => watch::channel(true).1,
+        };
+        inner.tasks.spawn(worker::dispatch(inner.clone()));
+        inner
+            .tasks
+            .spawn(worker::rescue(inner.clone(), leader.clone()));
+        inner.tasks.spawn(worker::retain(inner.clone(), leader));
     }
 
     pub fn node_id(&self) -> &str {

@@ -70,6 +70,8 @@ impl Engine {
         if runnable {
             self.wake_for(&name);
         }
+        // Other nodes may run it, or have remote workers waiting for it.
+        self.inner.store.work_announce();
         Ok(id)
     }
 
@@ -105,6 +107,7 @@ impl Engine {
             && self.inner.executors.contains(&task.name)
         {
             self.wake_for(&task.name);
+            self.inner.store.work_announce();
         }
         Ok(task)
     }
@@ -138,6 +141,13 @@ impl Engine {
                 // `false`: the worker finished it first, so there was nothing left to stop.
                 StopReply::Stopped(failed)
             }
+            StopOutcome::Requested {
+                lease_owner: Some(owner),
+            } if owner != self.inner.node_id => {
+                // The store has told that node; the answer waits (bounded) for its outcome.
+                self.await_end_elsewhere(id).await?;
+                StopReply::Stopped(true)
+            }
             StopOutcome::Requested { .. } => {
                 self.cancel_local(id, CancelReason::Stop, true).await;
                 StopReply::Stopped(true)
@@ -162,6 +172,20 @@ impl Engine {
             self.cancel_local(id, CancelReason::Stop, false).await;
         }
         Ok(self.inner.store.task_delete(ids).await?)
+    }
+
+    /// Waits, up to `stop_wait`, until a task another node runs has ended.
+    async fn await_end_elsewhere(&self, id: TaskId) -> Result<(), EngineError> {
+        const EVERY: std::time::Duration = std::time::Duration::from_millis(20);
+        let deadline = tokio::time::Instant::now() + self.inner.config.stop_wait;
+        while tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(EVERY).await;
+            match self.inner.store.task_get(id).await? {
+                Some(task) if !task.state.is_terminal() => {}
+                _ => break,
+            }
+        }
+        Ok(())
     }
 
     /// Cancels `id` if this node runs it, and optionally waits (bounded) until its runner has

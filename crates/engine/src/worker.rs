@@ -8,9 +8,9 @@ use sobatch_core::task::TEXT_MAX;
 use sobatch_core::{AssociateId, StateSelector, TaskStart, Visibility};
 use sobatch_core::{Task, TaskState, truncate_chars};
 use sobatch_store::{
-    Lease, LeaseCheck, RescuePolicy, TaskClaimParams, TaskFilter, TaskFinish, TaskProgress,
+    Lease, LeaseCheck, RescuePolicy, Signal, TaskClaimParams, TaskFilter, TaskFinish, TaskProgress,
 };
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
@@ -210,8 +210,47 @@ fn register(inner: &Inner, task: &Task) -> RunHandles {
     handles
 }
 
-/// Returns tasks whose lease expired to `New`, so that a crash loses nothing.
-pub(crate) async fn rescue(inner: Arc<Inner>) {
+/// Acts on what other nodes say: work to claim, and Stops of tasks running here. Runs until the
+/// node has left (after shutdown), so that Stops reach tasks finishing their grace period.
+pub(crate) async fn listen(inner: Arc<Inner>, mut signals: mpsc::Receiver<Signal>) {
+    loop {
+        let signal = tokio::select! {
+            signal = signals.recv() => signal,
+            () = inner.left.cancelled() => return,
+        };
+        match signal {
+            None => return,
+            Some(Signal::Work | Signal::Resync) => {
+                inner.wake.notify_one();
+                inner.remote_wake.notify_waiters();
+            }
+            Some(Signal::Stop { task, lease_owner }) if lease_owner == inner.node_id => {
+                let running = inner.running.lock().ok().and_then(|running| {
+                    running
+                        .get(&task)
+                        .map(|entry| (entry.token.clone(), entry.reason.clone()))
+                });
+                if let Some((token, reason)) = running {
+                    info!(task_id = task.0, "stop requested through another node");
+                    cancel(&token, &reason, CancelReason::Stop);
+                }
+            }
+            Some(Signal::Stop { .. }) => {}
+        }
+    }
+}
+
+/// Waits until this node leads maintenance; `false` when shutdown came first.
+async fn lead(inner: &Inner, leader: &mut watch::Receiver<bool>) -> bool {
+    tokio::select! {
+        leading = leader.wait_for(|leading| *leading) => leading.is_ok(),
+        () = inner.shutdown.cancelled() => false,
+    }
+}
+
+/// Returns tasks whose lease expired to `New`, so that a crash loses nothing. Only the leader
+/// does it; it would be safe on every node (each row is decided under its lock), only wasteful.
+pub(crate) async fn rescue(inner: Arc<Inner>, mut leader: watch::Receiver<bool>) {
     let policy = RescuePolicy::new(STOPPED_RESULT, crate::text::RESTARTS_EXHAUSTED);
     // Checked at least as often as the dispatcher polls, so an expired lease is noticed within a
     // poll interval of expiring; the query only touches the index of leased tasks.
@@ -219,6 +258,9 @@ pub(crate) async fn rescue(inner: Arc<Inner>) {
         .min(inner.config.poll_interval)
         .max(Duration::from_millis(50));
     loop {
+        if !lead(&inner, &mut leader).await {
+            return;
+        }
         match inner
             .store
             .task_rescue_expired(&policy, inner.clock.now())
@@ -227,6 +269,7 @@ pub(crate) async fn rescue(inner: Arc<Inner>) {
             Ok(rescued) if !rescued.is_empty() => {
                 info!(count = rescued.len(), "rescued tasks whose lease expired");
                 inner.wake.notify_one();
+                inner.store.work_announce();
             }
             Ok(_) => {}
             Err(error) => warn!(%error, "rescue expired leases failed"),
@@ -242,7 +285,8 @@ pub(crate) async fn rescue(inner: Arc<Inner>) {
 pub(crate) const PRUNE: &str = "Prune";
 
 /// Starts a `Prune` system task every retention interval, unless one is still waiting or running.
-pub(crate) async fn retain(inner: Arc<Inner>) {
+/// Only the leader does it, so that a cluster starts one, not one per node.
+pub(crate) async fn retain(inner: Arc<Inner>, mut leader: watch::Receiver<bool>) {
     let retention = inner.config.retention.clone();
     if retention.succeeded.is_none() && retention.failed.is_none() {
         return;
@@ -251,6 +295,9 @@ pub(crate) async fn retain(inner: Arc<Inner>) {
         tokio::select! {
             () = tokio::time::sleep(retention.interval) => {}
             () = inner.shutdown.cancelled() => return,
+        }
+        if !lead(&inner, &mut leader).await {
+            return;
         }
         let pending = TaskFilter {
             owners: Visibility::SystemOnly.into(),
@@ -269,7 +316,10 @@ pub(crate) async fn retain(inner: Arc<Inner>) {
         }
         let start = TaskStart::new(PRUNE, AssociateId::SYSTEM);
         match inner.store.task_insert(start, inner.clock.now()).await {
-            Ok(_) => inner.wake.notify_one(),
+            Ok(_) => {
+                inner.wake.notify_one();
+                inner.store.work_announce();
+            }
             Err(error) => warn!(%error, "start the Prune system task failed"),
         }
     }
@@ -420,6 +470,8 @@ async fn supervise(
                 .store
                 .task_release(id, lease, STOPPED_RESULT, now)
                 .await?;
+            // Another node may run it now.
+            inner.store.work_announce();
             return Ok(());
         }
         Some(CancelReason::Stop) => {
@@ -553,6 +605,7 @@ pub(crate) async fn shutdown(inner: &Arc<Inner>) {
         .await
         .is_ok()
     {
+        inner.left.cancel();
         return;
     }
     let left = {
@@ -572,4 +625,5 @@ pub(crate) async fn shutdown(inner: &Arc<Inner>) {
         "grace period over; handing running tasks back"
     );
     let _ = tokio::time::timeout(RELEASE_WAIT, inner.tasks.wait()).await;
+    inner.left.cancel();
 }

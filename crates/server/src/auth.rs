@@ -190,7 +190,7 @@ impl Authenticator {
             .store
             .associate_get_by_name(name)
             .await
-            .map_err(|e| ApiError::Internal(e.to_string()))?
+            .map_err(ApiError::from)?
         else {
             // Hash anyway, so that a missing user takes as long as a wrong password.
             self.hash_check(password.to_string(), DUMMY_HASH.to_string())

@@ -19,6 +19,9 @@ pub struct Config {
     pub listen: String,
     /// Database URL. Default `sqlite://sobatch.db`, relative to the working directory.
     pub db: String,
+    /// Connections this node keeps to a PostgreSQL database (`db = "postgres://…"`); each request
+    /// holds one for a single short transaction. Default 16. Ignored for SQLite.
+    pub db_pool_size: usize,
     /// IANA name of the zone dates are rendered in when a request names none. Default `UTC`.
     pub base_zone: String,
     /// A path prefix the SuperOffice surface is also served under, such as `/Cust12345`, since
@@ -106,6 +109,9 @@ pub struct EngineSection {
     pub shutdown_grace: Duration,
     /// Refuse (400) tasks whose name no executor runs. Default false: they wait in `New`.
     pub reject_unknown_tasks: bool,
+    /// This node's name among the nodes sharing a database; leases name it, and logs. Default:
+    /// made up per process from its id and start time.
+    pub node_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -156,6 +162,7 @@ impl Default for Config {
         Config {
             listen: "127.0.0.1:8080".into(),
             db: "sqlite://sobatch.db".into(),
+            db_pool_size: sobatch_store::PoolOptions::default().size,
             base_zone: "UTC".into(),
             base_path: String::new(),
             public_url: String::new(),
@@ -177,6 +184,7 @@ impl Default for EngineSection {
             poll_interval: engine.poll_interval,
             shutdown_grace: engine.shutdown_grace,
             reject_unknown_tasks: engine.reject_unknown_tasks,
+            node_id: None,
         }
     }
 }
@@ -287,6 +295,18 @@ impl Config {
                 self.public_url
             ));
         }
+        if self.db_pool_size == 0 {
+            problems.push("db_pool_size: must be at least 1".into());
+        }
+        if let Some(node_id) = &self.engine.node_id
+            && (node_id.is_empty()
+                || node_id.len() > 64
+                || !node_id.chars().all(|c| c.is_ascii_graphic()))
+        {
+            problems.push(format!(
+                "engine.node_id: {node_id:?} must be 1 to 64 visible ASCII characters without spaces"
+            ));
+        }
         if self.engine.workers == 0 {
             problems.push("engine.workers: must be at least 1".into());
         }
@@ -362,6 +382,7 @@ impl Config {
             poll_interval: self.engine.poll_interval,
             shutdown_grace: self.engine.shutdown_grace,
             reject_unknown_tasks: self.engine.reject_unknown_tasks,
+            node_id: self.engine.node_id.clone(),
             retention: sobatch_engine::RetentionConfig {
                 succeeded: self.retention.succeeded,
                 failed: self.retention.failed,

@@ -44,6 +44,9 @@ pub enum ApiError {
     /// The request names state that is no longer so, such as a remote worker's lost lease.
     #[error("{0}")]
     Conflict(String),
+    /// The database cannot be reached now; the text goes to the log only.
+    #[error("{0}")]
+    Unavailable(String),
     /// Anything unexpected; the text goes to the log only.
     #[error("{0}")]
     Internal(String),
@@ -80,8 +83,17 @@ impl From<EngineError> for ApiError {
         match error {
             EngineError::Forbidden(message) => ApiError::Forbidden(message),
             EngineError::Invalid(message) => ApiError::bad_request(message),
+            EngineError::Store(error @ sobatch_store::StoreError::Unavailable(_)) => {
+                ApiError::Unavailable(error.to_string())
+            }
             EngineError::Store(error) => ApiError::Internal(error.to_string()),
         }
+    }
+}
+
+impl From<sobatch_store::StoreError> for ApiError {
+    fn from(error: sobatch_store::StoreError) -> Self {
+        EngineError::Store(error).into()
     }
 }
 
@@ -131,6 +143,17 @@ impl IntoResponse for ApiError {
                 StatusCode::CONFLICT,
                 ErrorBody::new("Conflict", message, SOURCE),
             ),
+            ApiError::Unavailable(cause) => {
+                tracing::warn!(error = %cause, "request failed: database unavailable");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    ErrorBody::new(
+                        "ServiceUnavailable",
+                        message(ResourceId::ErrorUnavailable, &[]),
+                        SOURCE,
+                    ),
+                )
+            }
             ApiError::Internal(cause) => {
                 tracing::error!(error = %cause, "request failed");
                 (
@@ -144,6 +167,11 @@ impl IntoResponse for ApiError {
             }
         };
         let mut response = respond::json(status, &body);
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -202,5 +230,23 @@ mod tests {
     fn store_errors_become_internal_errors() {
         let error: ApiError = EngineError::Store(sobatch_store::StoreError::WriterGone).into();
         assert!(matches!(error, ApiError::Internal(_)));
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_database_is_a_503_that_says_so_and_when_to_retry() {
+        let error: ApiError = EngineError::Store(sobatch_store::StoreError::Unavailable(
+            "connect to 10.0.0.9:5432: refused".into(),
+        ))
+        .into();
+        let response = error.into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "1");
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(body["ErrorType"], "ServiceUnavailable");
+        assert_eq!(body["ErrorMessage"], "[SR_SOBATCH_ERROR_UNAVAILABLE]");
+        assert!(!body.to_string().contains("10.0.0.9"), "{body}");
     }
 }

@@ -78,7 +78,7 @@ impl ApplicationBuilder {
     pub async fn build(self) -> Result<Application, StartError> {
         let config = self.config;
         config.validate()?;
-        let store = open_store(&config.db).await?;
+        let store = open_store(&config.db, config.db_pool_size).await?;
         bootstrap_admin(store.as_ref(), self.admin_password).await?;
         let mut executors = self.executors;
         for task in &config.tasks {
@@ -239,9 +239,10 @@ fn register_task(executors: &mut ExecutorRegistry, task: &config::TaskSection) {
     executors.register_with(task.name.trim(), CommandExecutor::new(spec), settings);
 }
 
-async fn open_store(url: &str) -> Result<Arc<dyn Store>, StartError> {
+async fn open_store(url: &str, pool_size: usize) -> Result<Arc<dyn Store>, StartError> {
     let url = url.to_string();
-    tokio::task::spawn_blocking(move || sobatch_store::open(&url))
+    let pool = sobatch_store::PoolOptions { size: pool_size };
+    tokio::task::spawn_blocking(move || sobatch_store::open_with(&url, pool))
         .await
         .map_err(|e| StartError::Other(format!("open database: {e}")))?
         .map_err(StartError::from)
@@ -300,7 +301,7 @@ pub async fn user_add(
     if password.is_empty() {
         return Err(StartError::Other("the password must not be empty".into()));
     }
-    let store = open_store(db).await?;
+    let store = open_store(db, 1).await?;
     let hash = hash_blocking(password.to_string()).await?;
     let role = if admin { Role::Admin } else { Role::User };
     match store
@@ -317,5 +318,5 @@ pub async fn user_add(
 
 /// Opens and migrates the database, for `sobatch migrate`.
 pub async fn migrate(db: &str) -> Result<(), StartError> {
-    open_store(db).await.map(|_| ())
+    open_store(db, 1).await.map(|_| ())
 }

@@ -1,7 +1,7 @@
 //! The store's one error type.
 
 /// What can go wrong below the store boundary. Messages are for logs; callers map variants, not text.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     #[error("conflict: {0}")]
     Conflict(String),
@@ -15,6 +15,10 @@ pub enum StoreError {
     WriterGone,
     #[error("database: {0}")]
     Database(String),
+    /// The database cannot be reached now (down, restarting, or every connection busy for too
+    /// long); the same request may succeed later.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
 }
 
 impl From<rusqlite::Error> for StoreError {

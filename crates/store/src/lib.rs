@@ -3,6 +3,7 @@
 //!
 //! Time always comes from the caller (`now` parameters), so tests control the clock.
 
+mod cluster;
 mod error;
 mod postgres;
 mod sqlite;
@@ -16,8 +17,9 @@ use sobatch_core::{
     Task, TaskId, TaskStart, TaskState, TaskUpdate, Timestamp, Visibility,
 };
 
+pub use cluster::{JoinParams, Membership, Signal};
 pub use error::StoreError;
-pub use postgres::PgStore;
+pub use postgres::{PgStore, PoolOptions};
 pub use sqlite::SqliteStore;
 
 /// SuperOffice's table numbers, used in universal relations (DetailsTable, ownerTable).
@@ -132,6 +134,18 @@ pub struct Rescued {
 pub trait Store: Send + Sync + 'static {
     /// The serial of this database (`dbTag`), fixed when it was created.
     fn database_serial(&self) -> &str;
+
+    /// Joins the other nodes that share this database: the signals they send, and the lead of
+    /// maintenance. `None` for a store only one node uses, which leads and has nobody to hear
+    /// from. Call it on the runtime that will read the membership; dropping it leaves.
+    fn cluster_join(&self, params: JoinParams) -> Option<Membership> {
+        let _ = params;
+        None
+    }
+
+    /// Tells the other nodes that tasks became claimable. Cheap and coalesced: a burst of calls
+    /// sends one notice. Nothing to do for a store only one node uses.
+    fn work_announce(&self) {}
 
     /// Adds an associate; [`StoreError::Conflict`] if the name (case-insensitive) is taken.
     async fn associate_insert(
@@ -293,19 +307,25 @@ pub struct DefinitionConfig {
     pub cancellation: CancellationBehaviour,
 }
 
+/// Opens the store a URL names with default pool options; see [`open_with`].
+pub fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    open_with(url, PoolOptions::default())
+}
+
 /// Opens the store a URL names, creating and migrating it as needed.
 ///
 /// `sqlite://PATH` (relative to the working directory unless it starts with `/`), `sqlite:PATH`, a
-/// bare path ending in `.db`, or `postgres://…`/`postgresql://…` (see [`PgStore::open`]). Blocking:
+/// bare path ending in `.db`, or `postgres://…`/`postgresql://…` (see [`PgStore::open`]; `pool`
+/// applies to it only). Blocking:
 /// call it before the runtime starts or from `spawn_blocking`; async callers may use
 /// [`PgStore::connect`] instead.
-pub fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+pub fn open_with(url: &str, pool: PoolOptions) -> Result<Arc<dyn Store>, StoreError> {
     let path = if let Some(rest) = url.strip_prefix("sqlite://") {
         rest
     } else if let Some(rest) = url.strip_prefix("sqlite:") {
         rest
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Ok(Arc::new(PgStore::open(url)?));
+        return Ok(Arc::new(PgStore::open(url, pool)?));
     } else if !url.contains("://") {
         url
     } else {

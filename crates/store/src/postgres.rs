@@ -3,39 +3,87 @@
 //!
 //! Every `Store` method is one transaction on one pooled connection. Cross-node correctness comes
 //! from row locks: claims take `FOR UPDATE SKIP LOCKED`, Stop locks the row it decides on, and every
-//! executor write is fenced by its lease as in the SQLite backend. Wake-ups (`LISTEN/NOTIFY`),
-//! cross-node Stop delivery and leader election are not here yet; callers poll.
+//! executor write is fenced by its lease as in the SQLite backend. Nodes learn of each other's
+//! work and Stops through `LISTEN/NOTIFY`, and elect a leader, over a connection of their own
+//! (`cluster`).
+//!
+//! Losing the database is [`StoreError::Unavailable`]: the pool waits a bounded time for a
+//! connection and reconnects by itself once the server is back.
 
+mod cluster;
 mod migrate;
 mod task;
 
 use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use sobatch_core::{
     Associate, AssociateId, Definition, DefinitionId, Role, Task, TaskId, TaskStart, TaskUpdate,
     Timestamp,
 };
+use tokio::sync::Notify;
 use tokio_postgres::NoTls;
 
+use crate::cluster::{JoinParams, Membership};
 use crate::{
     DefinitionConfig, Lease, LeaseCheck, RescuePolicy, Rescued, StopOutcome, Store, StoreError,
     TaskClaimParams, TaskFilter, TaskFinish, TaskProgress, TaskPruneParams,
 };
 
-/// Connections per node. Each request holds one for a single short transaction.
-const POOL_SIZE: usize = 16;
+/// How long a request waits for a pooled connection, or for a new one to open, before it fails
+/// as unavailable: long enough to ride out a burst, short enough that a client hears of an outage.
+const POOL_WAIT: Duration = Duration::from_secs(5);
+
+/// Connection options for a shared store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolOptions {
+    /// Connections per node. Each request holds one for a single short transaction.
+    pub size: usize,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        PoolOptions { size: 16 }
+    }
+}
 
 impl From<tokio_postgres::Error> for StoreError {
     fn from(error: tokio_postgres::Error) -> Self {
-        StoreError::Database(error.to_string())
+        if connection_lost(&error) {
+            StoreError::Unavailable(error.to_string())
+        } else {
+            StoreError::Database(error.to_string())
+        }
     }
+}
+
+/// Whether an error says the server cannot be reached (rather than that a statement failed): the
+/// connection closed or failed at the socket, or the server refuses work while it shuts down or
+/// starts (SQLSTATE classes 08 and 57P).
+fn connection_lost(error: &tokio_postgres::Error) -> bool {
+    if error.is_closed() {
+        return true;
+    }
+    if let Some(code) = error.code() {
+        let code = code.code();
+        return code.starts_with("08") || code.starts_with("57P");
+    }
+    std::error::Error::source(error).is_some_and(|source| source.is::<std::io::Error>())
 }
 
 impl From<deadpool_postgres::PoolError> for StoreError {
     fn from(error: deadpool_postgres::PoolError) -> Self {
-        StoreError::Database(format!("get a pooled connection: {error}"))
+        use deadpool_postgres::PoolError;
+        match error {
+            PoolError::Backend(error) => error.into(),
+            PoolError::Timeout(_) | PoolError::Closed => {
+                StoreError::Unavailable(format!("get a database connection: {error}"))
+            }
+            other => StoreError::Database(format!("get a pooled connection: {other}")),
+        }
     }
 }
 
@@ -44,6 +92,11 @@ impl From<deadpool_postgres::PoolError> for StoreError {
 pub struct PgStore {
     serial: String,
     pool: Pool,
+    /// For the connection each cluster membership opens outside the pool.
+    config: tokio_postgres::Config,
+    /// Wakes a membership's connection to send one work notice for however many announcements
+    /// arrived while it was busy.
+    announce: Arc<Notify>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -57,30 +110,17 @@ impl std::fmt::Debug for PgStore {
 impl PgStore {
     /// Connects to the database `url` names (`postgres://…`), migrates it under an advisory lock,
     /// and builds the pool.
-    pub async fn connect(url: &str) -> Result<PgStore, StoreError> {
-        let config = tokio_postgres::Config::from_str(url)
-            .map_err(|e| StoreError::Config(format!("parse the PostgreSQL URL: {e}")))?;
+    pub async fn connect(url: &str, pool: PoolOptions) -> Result<PgStore, StoreError> {
+        let config = parse_url(url)?;
         let serial = migrate_with(&config).await?;
-        let manager = Manager::from_config(
-            config,
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
-        let pool = Pool::builder(manager)
-            .max_size(POOL_SIZE)
-            .build()
-            .map_err(|e| StoreError::Config(format!("build the connection pool: {e}")))?;
-        Ok(PgStore { serial, pool })
+        PgStore::with_pool(config, serial, pool)
     }
 
     /// [`PgStore::connect`] for synchronous callers, whether or not a tokio runtime is running:
     /// the migration runs on a private runtime in a thread of its own, and the pool connects
     /// lazily on whichever runtime later uses it. Blocks until the migration is done.
-    pub fn open(url: &str) -> Result<PgStore, StoreError> {
-        let config = tokio_postgres::Config::from_str(url)
-            .map_err(|e| StoreError::Config(format!("parse the PostgreSQL URL: {e}")))?;
+    pub fn open(url: &str, pool: PoolOptions) -> Result<PgStore, StoreError> {
+        let config = parse_url(url)?;
         let migrated = std::thread::scope(|scope| {
             scope
                 .spawn(|| {
@@ -94,19 +134,45 @@ impl PgStore {
         });
         let serial = migrated
             .map_err(|_| StoreError::Migration("the migration thread panicked".into()))??;
+        PgStore::with_pool(config, serial, pool)
+    }
+
+    fn with_pool(
+        config: tokio_postgres::Config,
+        serial: String,
+        options: PoolOptions,
+    ) -> Result<PgStore, StoreError> {
         let manager = Manager::from_config(
-            config,
+            config.clone(),
             NoTls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
         );
         let pool = Pool::builder(manager)
-            .max_size(POOL_SIZE)
+            .max_size(options.size.max(1))
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(POOL_WAIT))
+            .create_timeout(Some(POOL_WAIT))
+            .recycle_timeout(Some(POOL_WAIT))
             .build()
             .map_err(|e| StoreError::Config(format!("build the connection pool: {e}")))?;
-        Ok(PgStore { serial, pool })
+        Ok(PgStore {
+            serial,
+            pool,
+            config,
+            announce: Arc::new(Notify::new()),
+        })
     }
+}
+
+fn parse_url(url: &str) -> Result<tokio_postgres::Config, StoreError> {
+    let mut config = tokio_postgres::Config::from_str(url)
+        .map_err(|e| StoreError::Config(format!("parse the PostgreSQL URL: {e}")))?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(POOL_WAIT);
+    }
+    Ok(config)
 }
 
 /// Migrates over a connection of its own, closed afterwards, so that no pooled connection is tied
@@ -140,6 +206,18 @@ macro_rules! in_transaction {
 impl Store for PgStore {
     fn database_serial(&self) -> &str {
         &self.serial
+    }
+
+    fn cluster_join(&self, params: JoinParams) -> Option<Membership> {
+        Some(cluster::join(
+            self.config.clone(),
+            self.announce.clone(),
+            params,
+        ))
+    }
+
+    fn work_announce(&self) {
+        self.announce.notify_one();
     }
 
     async fn associate_insert(
@@ -347,7 +425,11 @@ mod tests {
         let url = format!("{}/{name}?{query}", &base[..host_end]);
         let serials: Vec<String> = std::thread::scope(|scope| {
             let opens: Vec<_> = (0..4)
-                .map(|_| scope.spawn(|| PgStore::open(&url).map(|s| s.serial.clone())))
+                .map(|_| {
+                    scope.spawn(|| {
+                        PgStore::open(&url, PoolOptions::default()).map(|s| s.serial.clone())
+                    })
+                })
                 .collect();
             opens
                 .into_iter()

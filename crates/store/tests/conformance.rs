@@ -8,6 +8,8 @@
 
 #[path = "conformance/backend.rs"]
 mod backend;
+#[path = "conformance/cluster.rs"]
+mod cluster;
 #[path = "conformance/sqlite_only.rs"]
 mod sqlite_only;
 

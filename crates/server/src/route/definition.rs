@@ -31,7 +31,7 @@ pub async fn definition_list(State(state): State<AppState>) -> Result<Response, 
         .store()
         .definition_list()
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        .map_err(ApiError::from)?;
     let mut by_name: BTreeMap<String, DefinitionInfo> = BTreeMap::new();
     for definition in stored {
         by_name.insert(

@@ -548,6 +548,17 @@ pub(super) async fn stop(
                 &[&id.0],
             )
             .await?;
+            // Delivered on commit to every listening node, so the one running the task cancels it
+            // now rather than at its next heartbeat.
+            if let Some(owner) = &lease_owner {
+                let payload = format!("{id} {owner}");
+                execute(
+                    tx,
+                    "SELECT pg_notify($1, $2)",
+                    &[&super::cluster::STOP_CHANNEL, &payload],
+                )
+                .await?;
+            }
             Ok(StopOutcome::Requested { lease_owner })
         }
     }

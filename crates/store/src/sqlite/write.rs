@@ -141,24 +141,12 @@ where
         let result = match (self.outcome, committed) {
             // The job's own error says more than the batch's.
             (Some(Err(error)), _) => Err(error),
-            (_, Err(error)) => Err(copy_error(error)),
+            (_, Err(error)) => Err(error.clone()),
             (Some(Ok(value)), Ok(())) => Ok(value),
             (None, Ok(())) => Err(StoreError::Database("the write job did not run".into())),
         };
         // The caller may have gone away; the write stands either way.
         let _ = self.reply.send(result);
-    }
-}
-
-/// The batch's error, once for each of its jobs.
-fn copy_error(error: &StoreError) -> StoreError {
-    match error {
-        StoreError::Conflict(m) => StoreError::Conflict(m.clone()),
-        StoreError::Config(m) => StoreError::Config(m.clone()),
-        StoreError::Corrupt(m) => StoreError::Corrupt(m.clone()),
-        StoreError::Migration(m) => StoreError::Migration(m.clone()),
-        StoreError::WriterGone => StoreError::WriterGone,
-        StoreError::Database(m) => StoreError::Database(m.clone()),
     }
 }
 

@@ -12,11 +12,23 @@ pub struct Fixture {
     _dir: Option<tempfile::TempDir>,
     /// Declared after `store`, so the store is dropped before its database.
     _database: Option<PgDatabase>,
+    /// The database's URL, for more nodes on a shared one.
+    url: Option<String>,
 }
 
 impl Fixture {
     pub fn store(&self) -> Arc<dyn Store> {
         self.store.clone()
+    }
+
+    /// A store of its own on the same database, as another node would open: `None` for a
+    /// backend only one node uses.
+    pub async fn another_node(&self) -> Option<Arc<dyn Store>> {
+        let url = self.url.as_deref()?;
+        let store = PgStore::connect(url, Default::default())
+            .await
+            .expect("open the shared database again");
+        Some(Arc::new(store))
     }
 }
 
@@ -28,6 +40,7 @@ pub async fn sqlite() -> Option<Fixture> {
         store: Arc::new(store),
         _dir: Some(dir),
         _database: None,
+        url: None,
     })
 }
 
@@ -62,13 +75,15 @@ pub async fn postgres() -> Option<Fixture> {
         admin_url: admin_url.clone(),
         name: name.clone(),
     };
-    let store = PgStore::connect(&with_database(&admin_url, &name))
+    let url = with_database(&admin_url, &name);
+    let store = PgStore::connect(&url, Default::default())
         .await
         .expect("open a fresh PostgreSQL store");
     Some(Fixture {
         store: Arc::new(store),
         _dir: None,
         _database: Some(database),
+        url: Some(url),
     })
 }
 

@@ -337,6 +337,16 @@ resources! {
         nl: "de server kon het verzoek niet voltooien; de oorzaak staat in het logboek",
         fr: "le serveur n'a pas pu traiter la requête ; la cause figure dans son journal",
     }
+    /// 503 while the database cannot be reached.
+    ErrorUnavailable = "SR_SOBATCH_ERROR_UNAVAILABLE" [] {
+        en: "the database is unavailable; try again shortly",
+        nb: "databasen er utilgjengelig; prøv igjen om litt",
+        sv: "databasen är inte tillgänglig; försök igen om en stund",
+        da: "databasen er utilgængelig; prøv igen om lidt",
+        de: "die Datenbank ist nicht erreichbar; bitte gleich erneut versuchen",
+        nl: "de database is niet beschikbaar; probeer het zo opnieuw",
+        fr: "la base de données est indisponible ; réessayez dans un instant",
+    }
 }
 
 impl ResourceId {
