@@ -156,6 +156,7 @@ impl Engine {
                 limit: 1,
                 now,
                 lease_for: self.inner.config.lease,
+                start: false,
             })
             .await?;
         for (task, mut lease) in claimed {

@@ -124,6 +124,9 @@ async fn claim(inner: &Inner, names: Vec<String>, limit: usize) -> Vec<(Task, Le
         limit,
         now: inner.clock.now(),
         lease_for: inner.config.lease,
+        // Every task claimed here starts at once; marking them as part of the claim saves a
+        // transaction per task.
+        start: true,
     };
     match inner.store.task_claim_available(params).await {
         Ok(claimed) => claimed,
@@ -378,11 +381,17 @@ async fn supervise(
             .await?;
         return Ok(());
     };
-    let now = inner.clock.now();
-    lease.expires = expiry(inner, now);
-    let Some(task) = inner.store.task_mark_started(id, lease, now).await? else {
-        debug!(task_id = id.0, "task was stopped or lost before it started");
-        return Ok(());
+    let task = if task.state == TaskState::Started {
+        // The claim started it.
+        task
+    } else {
+        let now = inner.clock.now();
+        lease.expires = expiry(inner, now);
+        let Some(task) = inner.store.task_mark_started(id, lease, now).await? else {
+            debug!(task_id = id.0, "task was stopped or lost before it started");
+            return Ok(());
+        };
+        task
     };
     info!(task_id = id.0, task_name = %task.name, attempt = task.start_count, "task started");
 
@@ -415,10 +424,13 @@ async fn supervise(
         .unwrap_or(CANCEL_GRACE);
     let mut next_heartbeat = tokio::time::Instant::now() + heartbeat_every;
     let mut progress_open = true;
+    let mut progress_due: Option<tokio::time::Instant> = None;
     let mut cancel_seen = false;
     let mut abort_at: Option<tokio::time::Instant> = None;
     let joined = loop {
         tokio::select! {
+            // An ended run goes first: nothing else it reported is worth a write of its own.
+            biased;
             joined = &mut handle => break joined,
             () = sleep_until_some(deadline), if !cancel_seen => {
                 cancel(token, reason, CancelReason::Timeout);
@@ -432,13 +444,17 @@ async fn supervise(
                 handle.abort();
                 abort_at = None;
             }
-            changed = progress_rx.changed(), if progress_open => {
+            changed = progress_rx.changed(), if progress_open && progress_due.is_none() => {
                 if changed.is_err() {
                     progress_open = false;
                     continue;
                 }
-                // Coalesce a burst of reports into one write.
-                tokio::time::sleep(PROGRESS_MIN_INTERVAL).await;
+                // Coalesce a burst of reports into one write, without holding up the end of a
+                // task that reports and finishes at once.
+                progress_due = Some(tokio::time::Instant::now() + PROGRESS_MIN_INTERVAL);
+            }
+            () = sleep_until_some(progress_due) => {
+                progress_due = None;
                 let report = progress_rx.borrow_and_update().clone();
                 let progress = TaskProgress {
                     percent: Some(report.percent),

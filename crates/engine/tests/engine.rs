@@ -100,6 +100,7 @@ async fn start_on_dead_node(s: &Setup, name: &str) -> TaskId {
             limit: 1,
             now: s.clock.now(),
             lease_for: Duration::from_secs(30),
+            start: false,
         })
         .await
         .unwrap()

@@ -79,6 +79,10 @@ pub struct TaskClaimParams {
     pub limit: usize,
     pub now: Timestamp,
     pub lease_for: Duration,
+    /// Claim straight into `Started` (StartCount + 1, LastStarted = now), as
+    /// [`Store::task_mark_started`] would, for a worker that starts what it claims at once: one
+    /// transaction per batch instead of one more per task. `false` leaves them `Aquired`.
+    pub start: bool,
 }
 
 /// Progress a running task reports with its heartbeat; `None` members leave the column alone.
@@ -200,7 +204,7 @@ pub trait Store: Send + Sync + 'static {
     async fn task_delete(&self, ids: &[TaskId]) -> Result<u64, StoreError>;
 
     /// Claims up to `limit` `New` tasks of the given names, oldest first: they become `Aquired`
-    /// under a fresh lease each.
+    /// (or `Started`, see [`TaskClaimParams::start`]) under a fresh lease each.
     async fn task_claim_available(
         &self,
         params: TaskClaimParams,

@@ -77,6 +77,7 @@ conformance! {
         delete_removes_tasks_and_ignores_unknown_ids,
         claims_take_the_oldest_new_tasks_of_the_given_names_up_to_the_limit,
         a_claim_with_no_names_or_no_room_claims_nothing,
+        a_claim_that_starts_counts_the_start_and_fences_like_any_other,
         mark_started_counts_the_start_and_extends_the_lease,
         a_stale_lease_cannot_start_heartbeat_finish_or_release_the_task,
         heartbeats_extend_the_lease_and_write_progress,
@@ -138,6 +139,7 @@ async fn claim(
             limit,
             now,
             lease_for: LEASE,
+            start: false,
         })
         .await
         .unwrap()
@@ -764,6 +766,69 @@ async fn a_claim_with_no_names_or_no_room_claims_nothing(store: Arc<dyn Store>) 
     assert!(claim(store.as_ref(), &[], 10, at(1)).await.is_empty());
     assert!(claim(store.as_ref(), &["Echo"], 0, at(1)).await.is_empty());
     assert_eq!(get(store.as_ref(), id).await.state, TaskState::New);
+}
+
+async fn a_claim_that_starts_counts_the_start_and_fences_like_any_other(store: Arc<dyn Store>) {
+    let s = store.as_ref();
+    let ids = [
+        insert(s, "Echo", 1).await,
+        insert(s, "Echo", 1).await,
+        insert(s, "Echo", 1).await,
+    ];
+    let claimed = s
+        .task_claim_available(TaskClaimParams {
+            names: vec!["echo".into()],
+            owner: "node-b".into(),
+            limit: 2,
+            now: at(5),
+            lease_for: LEASE,
+            start: true,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        claimed.iter().map(|(t, _)| t.id).collect::<Vec<_>>(),
+        ids[..2]
+    );
+    for (task, _) in &claimed {
+        let stored = get(s, task.id).await;
+        for task in [task, &stored] {
+            assert_eq!(task.state, TaskState::Started);
+            assert_eq!(task.start_count, 1);
+            assert_eq!(task.last_started, Some(at(5)));
+        }
+    }
+    assert_ne!(claimed[0].1.token, claimed[1].1.token);
+    // Started by its claim, it needs no mark; its lease writes, another does not.
+    let (task, lease) = &claimed[0];
+    let id = &task.id;
+    assert!(
+        s.task_mark_started(*id, lease, at(6))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let forged = Lease {
+        token: lease.token.wrapping_add(1),
+        ..lease.clone()
+    };
+    assert_eq!(
+        s.task_heartbeat(*id, &forged, TaskProgress::default(), at(6))
+            .await
+            .unwrap(),
+        LeaseCheck::Lost
+    );
+    let finish = TaskFinish {
+        state: TaskState::Succeeded,
+        result: None,
+        response: None,
+        progress_percent: Some(100),
+        progress_description: None,
+        file_name: None,
+    };
+    assert!(s.task_finish(*id, lease, finish, at(7)).await.unwrap());
+    assert_eq!(get(s, *id).await.state, TaskState::Succeeded);
+    assert_eq!(get(s, ids[2]).await.state, TaskState::New);
 }
 
 async fn mark_started_counts_the_start_and_extends_the_lease(store: Arc<dyn Store>) {

@@ -678,21 +678,46 @@ pub(super) async fn claim_available(
     .iter()
     .map(|row| column(row, 0, "BatchTask_id"))
     .collect::<Result<_, _>>()?;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
 
-    let mut claimed = Vec::with_capacity(ids.len());
-    for id in ids {
-        let token = lease_token()?;
-        execute(
-            tx,
-            "UPDATE batchtask SET state = 2, lease_owner = $2, lease_token = $3,
-                 lease_expires = $4, stop_requested = 0
-             WHERE BatchTask_id = $1 AND state = 1",
-            &[&id, &claim.owner, &token, &micros(expires)],
-        )
-        .await?;
-        let id = TaskId(id);
-        match get(tx, id).await {
-            Ok(Some(task)) => claimed.push((
+    // The whole batch in three statements, whatever its size: one update, one read.
+    let tokens: Vec<i64> = ids
+        .iter()
+        .map(|_| lease_token())
+        .collect::<Result<_, _>>()?;
+    let sql = if claim.start {
+        "UPDATE batchtask t SET state = 3, lease_owner = $3, lease_token = v.token,
+             lease_expires = $4, stop_requested = 0,
+             startCount = COALESCE(t.startCount, 0) + 1, lastStarted = $5, updated = $5
+         FROM unnest($1::integer[], $2::bigint[]) AS v(id, token)
+         WHERE t.BatchTask_id = v.id AND t.state = 1"
+    } else {
+        "UPDATE batchtask t SET state = 2, lease_owner = $3, lease_token = v.token,
+             lease_expires = $4, stop_requested = 0
+         FROM unnest($1::integer[], $2::bigint[]) AS v(id, token)
+         WHERE t.BatchTask_id = v.id AND t.state = 1"
+    };
+    let (expires_at, now) = (micros(expires), micros(claim.now));
+    let params: [Param<'_>; 5] = [&ids, &tokens, &claim.owner, &expires_at, &now];
+    let used = if claim.start { 5 } else { 4 };
+    execute(tx, sql, &params[..used]).await?;
+    const READ: &str = concat!(
+        task_select!(),
+        " WHERE t.BatchTask_id = ANY($1) ORDER BY t.BatchTask_id"
+    );
+    let rows = query(tx, READ, &[&ids]).await?;
+    let mut claimed = Vec::with_capacity(rows.len());
+    for row in rows {
+        let id: i32 = column(&row, 0, "BatchTask_id")?;
+        let token = ids
+            .iter()
+            .position(|&claimed| claimed == id)
+            .map(|at| tokens[at])
+            .ok_or_else(|| corrupt(format!("batchtask {id} was read but not claimed")))?;
+        match decode(&row) {
+            Ok(task) => claimed.push((
                 task,
                 Lease {
                     owner: claim.owner.clone(),
@@ -700,16 +725,15 @@ pub(super) async fn claim_available(
                     expires,
                 },
             )),
-            Ok(None) => {}
             // One unreadable row must not jam the queue for every task behind it.
             Err(StoreError::Corrupt(reason)) => {
-                warn!(task_id = id.0, %reason, "failing a task whose row cannot be read");
+                warn!(task_id = id, %reason, "failing a task whose row cannot be read");
                 execute(
                     tx,
                     "UPDATE batchtask SET state = 5, result = $2, lease_owner = NULL,
                          lease_token = NULL, lease_expires = NULL
                      WHERE BatchTask_id = $1",
-                    &[&id.0, &"The stored task could not be read"],
+                    &[&id, &"The stored task could not be read"],
                 )
                 .await?;
             }

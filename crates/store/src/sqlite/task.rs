@@ -560,12 +560,28 @@ pub(super) fn claim_available(
     let mut claimed = Vec::with_capacity(ids.len());
     for id in ids {
         let token = lease_token()?;
-        conn.prepare_cached(
-            "UPDATE batchtask SET state = 2, lease_owner = ?2, lease_token = ?3,
-                 lease_expires = ?4, stop_requested = 0
-             WHERE BatchTask_id = ?1 AND state = 1",
-        )?
-        .execute(params![id, claim.owner, token, micros(expires)])?;
+        if claim.start {
+            conn.prepare_cached(
+                "UPDATE batchtask SET state = 3, lease_owner = ?2, lease_token = ?3,
+                     lease_expires = ?4, stop_requested = 0,
+                     startCount = COALESCE(startCount, 0) + 1, lastStarted = ?5, updated = ?5
+                 WHERE BatchTask_id = ?1 AND state = 1",
+            )?
+            .execute(params![
+                id,
+                claim.owner,
+                token,
+                micros(expires),
+                micros(claim.now)
+            ])?;
+        } else {
+            conn.prepare_cached(
+                "UPDATE batchtask SET state = 2, lease_owner = ?2, lease_token = ?3,
+                     lease_expires = ?4, stop_requested = 0
+                 WHERE BatchTask_id = ?1 AND state = 1",
+            )?
+            .execute(params![id, claim.owner, token, micros(expires)])?;
+        }
         let id = TaskId(narrow(id, "BatchTask_id")?);
         match get(conn, id) {
             Ok(Some(task)) => claimed.push((

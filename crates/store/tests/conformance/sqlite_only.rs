@@ -267,6 +267,7 @@ async fn a_claim_fails_an_unreadable_task_and_claims_the_others() {
             limit: 10,
             now: at(1),
             lease_for: LEASE,
+            start: false,
         })
         .await
         .unwrap();

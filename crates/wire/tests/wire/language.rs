@@ -321,7 +321,10 @@ fn the_reference_strings_are_a_stored_format() {
             "[SR_SOBATCH_ERROR_METHOD_NOT_SUPPORTED]",
         ),
         (ResourceId::ErrorInternal, "[SR_SOBATCH_ERROR_INTERNAL]"),
-        (ResourceId::ErrorUnavailable, "[SR_SOBATCH_ERROR_UNAVAILABLE]"),
+        (
+            ResourceId::ErrorUnavailable,
+            "[SR_SOBATCH_ERROR_UNAVAILABLE]",
+        ),
         (
             ResourceId::TaskRestartsExhausted,
             "[SR_SOBATCH_TASK_RESTARTS_EXHAUSTED]",
