@@ -19,6 +19,8 @@ use crate::{CancelReason, Inner, Running, STOPPED_RESULT, TaskFailure, TaskOutco
 
 /// Progress is written no more often than this, however often an executor reports it.
 const PROGRESS_MIN_INTERVAL: Duration = Duration::from_millis(100);
+/// How long the dispatcher of a busy queue waits for more slots to free before it claims.
+const GATHER: Duration = Duration::from_millis(1);
 /// How long shutdown waits for cancelled tasks to hand themselves back.
 const RELEASE_WAIT: Duration = Duration::from_secs(5);
 /// How long an executor may go on after it was cancelled before its tokio task is aborted, so that
@@ -39,6 +41,11 @@ pub(crate) fn random_node_id() -> String {
 pub(crate) async fn dispatch(inner: Arc<Inner>) {
     let slots = Arc::new(Semaphore::new(inner.config.workers.max(1)));
     let names = inner.executors.names();
+    // Whether the last round found fewer tasks than it had room for. The queue was empty then,
+    // and only what wakes the dispatcher (a start here or on another node, a rescue, the end of a
+    // limited or paced task) or the poll can change that: a freed slot alone is no reason to ask
+    // the database again.
+    let mut dry = false;
     loop {
         let first = tokio::select! {
             permit = slots.clone().acquire_owned() => match permit {
@@ -47,21 +54,27 @@ pub(crate) async fn dispatch(inner: Arc<Inner>) {
             },
             () = inner.shutdown.cancelled() => return,
         };
+        if !dry {
+            // A busy queue: let the runs ending about now free their slots too, so that one
+            // round claims for all of them instead of one round each.
+            tokio::time::sleep(GATHER).await;
+        }
         let mut permits = vec![first];
         while let Ok(permit) = slots.clone().try_acquire_owned() {
             permits.push(permit);
         }
         let claimed = loop {
+            if dry {
+                tokio::select! {
+                    () = inner.wake.notified() => {}
+                    () = tokio::time::sleep(inner.config.poll_interval) => {}
+                    () = inner.shutdown.cancelled() => return,
+                }
+            }
             let claimed = claim_round(&inner, &names, permits.len()).await;
+            dry = claimed.len() < permits.len();
             if !claimed.is_empty() {
                 break claimed;
-            }
-            tokio::select! {
-                () = inner.wake.notified() => {}
-                () = tokio::time::sleep(inner.config.poll_interval) => {}
-                () = inner.shutdown.cancelled() => {
-                    return;
-                }
             }
         };
         // Slots the claim did not fill go back before the tasks start, so that their ends can
@@ -353,14 +366,16 @@ async fn run(
         .and_then(|mut running| running.remove(&id))
         .map(|r| r.name);
     if let Some(name) = name
-        && inner
-            .executors
-            .settings(&name)
-            .is_some_and(|s| s.is_paced())
+        && let Some(settings) = inner.executors.settings(&name)
     {
-        pace_mark(&inner, &name, |pace, now| pace.last_end = Some(now));
-        // The next run may now be due; do not make it wait for the poll.
-        inner.wake.notify_one();
+        if settings.is_paced() {
+            pace_mark(&inner, &name, |pace, now| pace.last_end = Some(now));
+        }
+        // A limited definition's next task may now be due, though the last round found no
+        // room for it; do not make it wait for the poll.
+        if settings.is_paced() || settings.concurrency.is_some() {
+            inner.wake.notify_one();
+        }
     }
     ended.notify_waiters();
 }
