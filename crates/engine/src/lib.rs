@@ -81,6 +81,10 @@ struct Inner {
     pacing: Mutex<HashMap<String, Pace>>,
     /// Internal tasks accepted here, which live nowhere else.
     internal: Mutex<HashMap<TaskId, internal::InternalTask>>,
+    /// Where runners queue the ends of their tasks for the finisher to write in batches.
+    completions: tokio::sync::mpsc::UnboundedSender<worker::Completion>,
+    /// The finisher's end of `completions`, until `start` hands it over.
+    completions_queue: Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<worker::Completion>>>,
     /// Fires when shutdown begins: the dispatcher stops claiming.
     shutdown: CancellationToken,
     /// Fires when shutdown is over: the node leaves the cluster. Later than `shutdown`, so that a
@@ -121,8 +125,11 @@ impl Engine {
             .node_id
             .clone()
             .unwrap_or_else(worker::random_node_id);
+        let (completions, completions_queue) = tokio::sync::mpsc::unbounded_channel();
         Engine {
             inner: Arc::new(Inner {
+                completions,
+                completions_queue: Mutex::new(Some(completions_queue)),
                 store,
                 executors,
                 config,
@@ -179,6 +186,14 @@ impl Engine {
             // Nobody else uses the database: this node leads.
             None => watch::channel(true).1,
         };
+        if let Some(queue) = inner
+            .completions_queue
+            .lock()
+            .ok()
+            .and_then(|mut q| q.take())
+        {
+            tokio::spawn(worker::finish_batches(inner.clone(), queue));
+        }
         inner.tasks.spawn(worker::dispatch(inner.clone()));
         inner
             .tasks

@@ -8,9 +8,10 @@ use sobatch_core::task::TEXT_MAX;
 use sobatch_core::{AssociateId, StateSelector, TaskStart, Visibility};
 use sobatch_core::{Task, TaskState, truncate_chars};
 use sobatch_store::{
-    Lease, LeaseCheck, RescuePolicy, Signal, TaskClaimParams, TaskFilter, TaskFinish, TaskProgress,
+    Lease, LeaseCheck, RescuePolicy, Signal, StoreError, TaskClaimParams, TaskEnd, TaskFilter,
+    TaskFinish, TaskProgress,
 };
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc, watch};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
@@ -224,6 +225,87 @@ fn register(inner: &Inner, task: &Task) -> RunHandles {
         );
     }
     handles
+}
+
+/// A task's end waiting to be written, and who waits for the answer.
+pub(crate) struct Completion {
+    end: TaskEnd,
+    reply: oneshot::Sender<Result<bool, StoreError>>,
+}
+
+/// The most completions one transaction writes.
+const COMPLETIONS_PER_BATCH: usize = 256;
+
+/// Writes the ends of tasks in batches: whatever queued up while the last batch committed goes
+/// into the next, so a busy node commits once per batch instead of once per task, and a quiet one
+/// writes each end at once. Runs until the node has left.
+pub(crate) async fn finish_batches(
+    inner: Arc<Inner>,
+    mut queue: mpsc::UnboundedReceiver<Completion>,
+) {
+    loop {
+        let first = tokio::select! {
+            completion = queue.recv() => match completion {
+                Some(completion) => completion,
+                None => return,
+            },
+            () = inner.left.cancelled() => return,
+        };
+        let mut batch = vec![first];
+        while batch.len() < COMPLETIONS_PER_BATCH
+            && let Ok(more) = queue.try_recv()
+        {
+            batch.push(more);
+        }
+        let ends = batch.iter().map(|c| c.end.clone()).collect();
+        match inner.store.task_finish_many(ends).await {
+            Ok(written) if written.len() == batch.len() => {
+                for (completion, written) in batch.into_iter().zip(written) {
+                    let _ = completion.reply.send(Ok(written));
+                }
+            }
+            // Nothing of the batch was written: one at a time, so that one bad row cannot keep
+            // the others from their end.
+            _ => {
+                for Completion { end, reply } in batch {
+                    let written = inner
+                        .store
+                        .task_finish(end.id, &end.lease, end.finish, end.now)
+                        .await;
+                    let _ = reply.send(written);
+                }
+            }
+        }
+    }
+}
+
+/// Records a task's end through the finisher; `false` if the lease was lost.
+async fn finish(
+    inner: &Inner,
+    id: sobatch_core::TaskId,
+    lease: &Lease,
+    finish: TaskFinish,
+    now: sobatch_core::Timestamp,
+) -> Result<bool, StoreError> {
+    let (reply, answer) = oneshot::channel();
+    let end = TaskEnd {
+        id,
+        lease: lease.clone(),
+        finish,
+        now,
+    };
+    if let Err(mpsc::error::SendError(Completion { end, .. })) =
+        inner.completions.send(Completion { end, reply })
+    {
+        // No finisher (the engine is not started, or has left): write it directly.
+        return inner
+            .store
+            .task_finish(end.id, &end.lease, end.finish, end.now)
+            .await;
+    }
+    answer
+        .await
+        .unwrap_or_else(|_| Err(StoreError::Database("the finisher stopped".into())))
 }
 
 /// Acts on what other nodes say: work to claim, and Stops of tasks running here. Runs until the
@@ -507,27 +589,32 @@ async fn supervise(
         }
         Some(CancelReason::Stop) => {
             info!(task_id = id.0, "task stopped");
-            let finish = failed(STOPPED_RESULT.to_string());
-            inner.store.task_finish(id, lease, finish, now).await?;
+            finish(inner, id, lease, failed(STOPPED_RESULT.to_string()), now).await?;
             return Ok(());
         }
         Some(CancelReason::Timeout) => {
             let seconds = timeout.map_or(0.0, |t| t.as_secs_f64());
             info!(task_id = id.0, seconds, "task timed out");
-            let finish = failed(crate::text::task_timed_out(seconds));
-            inner.store.task_finish(id, lease, finish, now).await?;
+            finish(
+                inner,
+                id,
+                lease,
+                failed(crate::text::task_timed_out(seconds)),
+                now,
+            )
+            .await?;
             return Ok(());
         }
         None => {}
     }
     let last = progress_rx.borrow().clone();
-    let finish = match joined {
+    let outcome = match joined {
         Ok(Ok(outcome)) => succeeded(outcome, last),
         Ok(Err(TaskFailure { result })) => failed(result),
         Err(join_error) => failed(panic_text(join_error)),
     };
-    info!(task_id = id.0, state = %finish.state, "task ended");
-    if !inner.store.task_finish(id, lease, finish, now).await? {
+    info!(task_id = id.0, state = %outcome.state, "task ended");
+    if !finish(inner, id, lease, outcome, now).await? {
         warn!(
             task_id = id.0,
             "lease lost before the task ended; its outcome is not recorded"

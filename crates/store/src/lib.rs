@@ -112,6 +112,15 @@ pub struct TaskFinish {
     pub file_name: Option<String>,
 }
 
+/// One task's end, for [`Store::task_finish_many`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskEnd {
+    pub id: TaskId,
+    pub lease: Lease,
+    pub finish: TaskFinish,
+    pub now: Timestamp,
+}
+
 /// What a Stop did (spec §1.7).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StopOutcome {
@@ -233,6 +242,10 @@ pub trait Store: Send + Sync + 'static {
         finish: TaskFinish,
         now: Timestamp,
     ) -> Result<bool, StoreError>;
+    /// Ends several tasks as [`Store::task_finish`] would each, in one transaction: one commit
+    /// for a batch of completions. An `Err` means none was written (the caller may retry them one
+    /// by one); otherwise the answers are in order.
+    async fn task_finish_many(&self, ends: Vec<TaskEnd>) -> Result<Vec<bool>, StoreError>;
     /// Gives a claimed or started task back (`New`, no lease) so that it runs again later, as at
     /// shutdown. A task whose Stop was requested becomes `Failed` with `stopped_result` instead.
     async fn task_release(

@@ -30,7 +30,7 @@ use tokio_postgres::NoTls;
 use crate::cluster::{JoinParams, Membership};
 use crate::{
     DefinitionConfig, Lease, LeaseCheck, RescuePolicy, Rescued, StopOutcome, Store, StoreError,
-    TaskClaimParams, TaskFilter, TaskFinish, TaskProgress, TaskPruneParams,
+    TaskClaimParams, TaskEnd, TaskFilter, TaskFinish, TaskProgress, TaskPruneParams,
 };
 
 /// How long a request waits for a pooled connection, or for a new one to open, before it fails
@@ -340,6 +340,19 @@ impl Store for PgStore {
     ) -> Result<bool, StoreError> {
         in_transaction!(self, |tx| task::finish(&tx, id, lease, &finish, now)
             .await?)
+    }
+
+    async fn task_finish_many(&self, ends: Vec<TaskEnd>) -> Result<Vec<bool>, StoreError> {
+        if ends.is_empty() {
+            return Ok(Vec::new());
+        }
+        in_transaction!(self, |tx| {
+            let mut written = Vec::with_capacity(ends.len());
+            for end in &ends {
+                written.push(task::finish(&tx, end.id, &end.lease, &end.finish, end.now).await?);
+            }
+            written
+        })
     }
 
     async fn task_release(

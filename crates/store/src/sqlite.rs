@@ -25,7 +25,7 @@ use sobatch_core::{
 
 use crate::{
     DefinitionConfig, Lease, LeaseCheck, RescuePolicy, Rescued, StopOutcome, Store, StoreError,
-    TaskClaimParams, TaskFilter, TaskFinish, TaskProgress, TaskPruneParams,
+    TaskClaimParams, TaskEnd, TaskFilter, TaskFinish, TaskProgress, TaskPruneParams,
 };
 use read::ReadPool;
 pub(crate) use task::restart_at;
@@ -250,6 +250,19 @@ impl Store for SqliteStore {
         let lease = lease.clone();
         self.writer
             .submit(move |w| task::finish(w.conn(), id, &lease, &finish, now))
+            .await
+    }
+
+    async fn task_finish_many(&self, ends: Vec<TaskEnd>) -> Result<Vec<bool>, StoreError> {
+        if ends.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.writer
+            .submit(move |w| {
+                ends.iter()
+                    .map(|end| task::finish(w.conn(), end.id, &end.lease, &end.finish, end.now))
+                    .collect()
+            })
             .await
     }
 

@@ -23,7 +23,7 @@ use sobatch_core::{
 };
 use sobatch_store::{
     DefinitionConfig, Lease, LeaseCheck, OwnerFilter, RescuePolicy, Rescued, StopOutcome, Store,
-    StoreError, TaskClaimParams, TaskFilter, TaskFinish, TaskProgress, TaskPruneParams,
+    StoreError, TaskClaimParams, TaskEnd, TaskFilter, TaskFinish, TaskProgress, TaskPruneParams,
 };
 
 /// Instantiates each test once per backend: `backends` maps a module name to an async fixture that
@@ -82,6 +82,7 @@ conformance! {
         a_stale_lease_cannot_start_heartbeat_finish_or_release_the_task,
         heartbeats_extend_the_lease_and_write_progress,
         finish_writes_the_outcome_and_ends_the_lease,
+        finishing_many_answers_for_each_in_order_and_fences_each,
         rescue_returns_expired_tasks_to_new_or_fails_those_whose_stop_was_requested,
         release_returns_a_task_to_new_or_fails_it_when_stop_was_requested,
         concurrent_inserts_are_all_acknowledged_with_distinct_readable_ids,
@@ -980,6 +981,42 @@ async fn heartbeats_extend_the_lease_and_write_progress(store: Arc<dyn Store>) {
             .is_empty()
     );
     assert_eq!(get(s, id).await.state, TaskState::Started);
+}
+
+async fn finishing_many_answers_for_each_in_order_and_fences_each(store: Arc<dyn Store>) {
+    let s = store.as_ref();
+    assert!(s.task_finish_many(Vec::new()).await.unwrap().is_empty());
+    let (first, first_lease) = started(s, "Echo").await;
+    let (stale, stale_lease) = started(s, "Sleep").await;
+    let (last, last_lease) = started(s, "Fail").await;
+    let forged = Lease {
+        token: stale_lease.token.wrapping_add(1),
+        ..stale_lease
+    };
+    let mut failed = succeeded();
+    failed.state = TaskState::Failed;
+    failed.result = Some("broke".into());
+    let end = |id, lease: &Lease, finish: TaskFinish| TaskEnd {
+        id,
+        lease: lease.clone(),
+        finish,
+        now: at(9),
+    };
+    let written = s
+        .task_finish_many(vec![
+            end(first, &first_lease, succeeded()),
+            end(stale, &forged, succeeded()),
+            end(last, &last_lease, failed),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(written, vec![true, false, true]);
+    assert_eq!(get(s, first).await.state, TaskState::Succeeded);
+    assert_eq!(get(s, stale).await.state, TaskState::Started);
+    let last = get(s, last).await;
+    assert_eq!(last.state, TaskState::Failed);
+    assert_eq!(last.result.as_deref(), Some("broke"));
+    assert_eq!(last.updated, Some(at(9)));
 }
 
 async fn finish_writes_the_outcome_and_ends_the_lease(store: Arc<dyn Store>) {
