@@ -13,7 +13,6 @@ mod worker;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-
 use std::time::Duration;
 
 use sobatch_core::{AssociateId, TaskId};
