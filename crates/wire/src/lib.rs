@@ -12,6 +12,7 @@ pub mod error;
 pub mod form;
 pub mod input;
 pub mod language;
+pub mod odata;
 pub mod timezone;
 pub mod xml;
 

@@ -9,6 +9,7 @@ mod client;
 mod fixture;
 mod form;
 mod language;
+mod odata;
 mod property;
 mod timezone;
 mod xml;
