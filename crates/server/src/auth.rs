@@ -1,5 +1,6 @@
 //! Authentication: Basic credentials checked against argon2id hashes, with a short-lived cache of
-//! verified credentials so the deliberately slow hash does not run on every request.
+//! verified credentials so the deliberately slow hash does not run on every request, and
+//! throttling of failed attempts.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -8,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Argon2, PasswordHash};
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -23,6 +24,7 @@ use sobatch_wire::language::ResourceId;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::text::message;
+use crate::throttle::{Limits, LoginThrottle};
 
 /// The cache never grows past this; when full it is cleared, which only costs re-verification.
 const CACHE_MAX: usize = 10_000;
@@ -74,10 +76,11 @@ pub struct Authenticator {
     hashing: Arc<tokio::sync::Semaphore>,
     /// Verifications answered from the cache, for metrics and tests.
     cache_hits: Arc<AtomicU64>,
+    throttle: Arc<LoginThrottle>,
 }
 
 impl Authenticator {
-    pub fn new(store: Arc<dyn Store>, ttl: Duration) -> Result<Self, String> {
+    pub fn new(store: Arc<dyn Store>, ttl: Duration, limits: Limits) -> Result<Self, String> {
         let mut key = [0u8; 32];
         getrandom::fill(&mut key).map_err(|e| format!("read random bytes: {e}"))?;
         Ok(Authenticator {
@@ -88,6 +91,7 @@ impl Authenticator {
             gates: Arc::new(Mutex::new(HashMap::new())),
             hashing: Arc::new(tokio::sync::Semaphore::new(HASHES_AT_ONCE)),
             cache_hits: Arc::new(AtomicU64::new(0)),
+            throttle: Arc::new(LoginThrottle::new(limits)),
         })
     }
 
@@ -248,7 +252,12 @@ pub async fn require_caller(
     next: Next,
 ) -> Response {
     let authorization = request.headers().get(header::AUTHORIZATION).cloned();
-    match authenticate(&state, authorization).await {
+    // The socket's peer, never a forwarding header a client could make up.
+    let address = request
+        .extensions()
+        .get::<ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip());
+    match authenticate(&state, authorization, address).await {
         Ok(caller) => {
             request.extensions_mut().insert(caller);
             next.run(request).await
@@ -260,6 +269,7 @@ pub async fn require_caller(
 async fn authenticate(
     state: &AppState,
     authorization: Option<axum::http::HeaderValue>,
+    address: Option<std::net::IpAddr>,
 ) -> Result<Caller, ApiError> {
     let header = authorization.ok_or_else(|| {
         ApiError::Unauthorized(message(ResourceId::ErrorAuthenticationRequired, &[]))
@@ -268,15 +278,28 @@ async fn authenticate(
         .to_str()
         .map_err(|_| ApiError::Unauthorized("the Authorization header is not ASCII".into()))?;
     let (name, password) = parse_basic(value)?;
+    let throttle = &state.auth.throttle;
+    if let Some(wait) = throttle.blocked(&name, address) {
+        return Err(ApiError::TooManyRequests {
+            message: message(ResourceId::ErrorTooManyFailedLogins, &[]),
+            retry_after: wait.as_secs().max(1),
+        });
+    }
     match state.auth.verify(&name, &password).await? {
-        Some(associate) => Ok(Caller {
-            id: associate.id,
-            is_admin: associate.is_admin(),
-        }),
-        None => Err(ApiError::Unauthorized(message(
-            ResourceId::ErrorWrongCredentials,
-            &[],
-        ))),
+        Some(associate) => {
+            throttle.succeeded(&name);
+            Ok(Caller {
+                id: associate.id,
+                is_admin: associate.is_admin(),
+            })
+        }
+        None => {
+            throttle.failed(&name, address);
+            Err(ApiError::Unauthorized(message(
+                ResourceId::ErrorWrongCredentials,
+                &[],
+            )))
+        }
     }
 }
 
@@ -317,7 +340,12 @@ mod tests {
             .associate_insert("Ann", sobatch_core::Role::User, &hash, chrono::Utc::now())
             .await
             .unwrap();
-        (Authenticator::new(store, ttl).unwrap(), dir)
+        let limits = Limits {
+            per_name: 5,
+            per_address: 20,
+            window: Duration::from_secs(60),
+        };
+        (Authenticator::new(store, ttl, limits).unwrap(), dir)
     }
 
     #[tokio::test]

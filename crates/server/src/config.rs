@@ -121,6 +121,14 @@ pub struct AuthSection {
     /// Default `60s`; `0s` turns the cache off.
     #[serde(with = "humantime_serde_compat")]
     pub credential_cache: Duration,
+    /// Wrong passwords for one associate name within `failed_login_window` before further
+    /// attempts get 429 until the window ends. Default 5; 0 turns it off.
+    pub failed_login_limit: u32,
+    /// The same for one client address, whatever the names tried. Default 20; 0 turns it off.
+    pub failed_login_limit_per_address: u32,
+    /// Default `1m`.
+    #[serde(with = "humantime_serde_compat")]
+    pub failed_login_window: Duration,
 }
 
 /// How long finished tasks are kept; `"0s"` keeps them for ever. `SucceededManualCleanup` tasks are
@@ -193,6 +201,9 @@ impl Default for AuthSection {
     fn default() -> Self {
         AuthSection {
             credential_cache: Duration::from_secs(60),
+            failed_login_limit: 5,
+            failed_login_limit_per_address: 20,
+            failed_login_window: Duration::from_secs(60),
         }
     }
 }
@@ -294,6 +305,9 @@ impl Config {
                 "public_url: {:?} must be an absolute http(s) URL",
                 self.public_url
             ));
+        }
+        if self.auth.failed_login_window.is_zero() {
+            problems.push("auth.failed_login_window: must be more than 0s".into());
         }
         if self.db_pool_size == 0 {
             problems.push("db_pool_size: must be at least 1".into());

@@ -44,6 +44,9 @@ pub enum ApiError {
     /// The request names state that is no longer so, such as a remote worker's lost lease.
     #[error("{0}")]
     Conflict(String),
+    /// Too many failed sign-ins; try again after `retry_after` seconds.
+    #[error("{message}")]
+    TooManyRequests { message: String, retry_after: u64 },
     /// The database cannot be reached now; the text goes to the log only.
     #[error("{0}")]
     Unavailable(String),
@@ -99,6 +102,7 @@ impl From<sobatch_store::StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let mut retry_after = None;
         let (status, body) = match self {
             ApiError::BadRequest {
                 error_type,
@@ -143,7 +147,18 @@ impl IntoResponse for ApiError {
                 StatusCode::CONFLICT,
                 ErrorBody::new("Conflict", message, SOURCE),
             ),
+            ApiError::TooManyRequests {
+                message,
+                retry_after: seconds,
+            } => {
+                retry_after = Some(seconds);
+                (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    ErrorBody::new("TooManyRequests", message, SOURCE),
+                )
+            }
             ApiError::Unavailable(cause) => {
+                retry_after = Some(1);
                 tracing::warn!(error = %cause, "request failed: database unavailable");
                 (
                     StatusCode::SERVICE_UNAVAILABLE,
@@ -167,10 +182,10 @@ impl IntoResponse for ApiError {
             }
         };
         let mut response = respond::json(status, &body);
-        if status == StatusCode::SERVICE_UNAVAILABLE {
+        if let Some(seconds) = retry_after {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(

@@ -14,6 +14,7 @@ mod respond;
 mod route;
 mod state;
 mod text;
+mod throttle;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -90,8 +91,13 @@ impl ApplicationBuilder {
             config.engine_config(),
             Arc::new(SystemClock),
         );
-        let auth =
-            Authenticator::new(store, config.auth.credential_cache).map_err(StartError::Other)?;
+        let limits = throttle::Limits {
+            per_name: config.auth.failed_login_limit,
+            per_address: config.auth.failed_login_limit_per_address,
+            window: config.auth.failed_login_window,
+        };
+        let auth = Authenticator::new(store, config.auth.credential_cache, limits)
+            .map_err(StartError::Other)?;
         let listener =
             TcpListener::bind(&config.listen)
                 .await
@@ -176,7 +182,10 @@ impl Application {
         let stop_for_server = stop.clone();
         let server = axum::serve(
             self.listener,
-            axum::ServiceExt::<axum::extract::Request>::into_make_service(app),
+            // The peer address, for throttling failed sign-ins per client.
+            axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
+                std::net::SocketAddr,
+            >(app),
         )
         .with_graceful_shutdown(async move { stop_for_server.cancelled().await });
         let engine = self.engine;

@@ -141,3 +141,86 @@ async fn user_names_match_case_insensitively_and_duplicates_are_refused() {
     assert!(duplicate.is_err());
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn failed_sign_ins_are_throttled_per_name_and_the_block_lifts_with_the_window() {
+    let app = crate::helpers::spawn_app_with(|config| {
+        config.auth.failed_login_limit = 3;
+        config.auth.failed_login_window = std::time::Duration::from_secs(2);
+    })
+    .await;
+    app.add_user("guessed", false, "right-one").await;
+    let echo = json!({"Name": "Echo"});
+    for attempt in 0..3 {
+        let error = app
+            .client_as("guessed", &format!("wrong-{attempt}"))
+            .task_start(&echo)
+            .await
+            .unwrap_err();
+        assert!(error.to_string().contains("401"), "{error}");
+    }
+    // The right password is refused too while the name is blocked, and the hash never runs.
+    let response = app
+        .client_as("guessed", "right-one")
+        .send(
+            Method::POST,
+            "/api/v1/BatchTask",
+            &[],
+            Some(echo.to_string().into_bytes()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status, 429);
+    let wait: u64 = response.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=2).contains(&wait), "{wait}");
+    let body = response.json().unwrap();
+    assert_eq!(body["ErrorType"], "TooManyRequests");
+    assert_eq!(
+        body["ErrorMessage"],
+        "too many failed sign-ins; try again later"
+    );
+    // Other names are not affected.
+    assert!(
+        app.client_as("admin", ADMIN_PASSWORD)
+            .task_start(&echo)
+            .await
+            .is_ok()
+    );
+
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert!(
+        app.client_as("guessed", "right-one")
+            .task_start(&echo)
+            .await
+            .is_ok(),
+        "the block ends with the window"
+    );
+}
+
+#[tokio::test]
+async fn failed_sign_ins_are_throttled_per_client_address_whatever_the_names() {
+    let app = crate::helpers::spawn_app_with(|config| {
+        config.auth.failed_login_limit_per_address = 4;
+    })
+    .await;
+    let echo = json!({"Name": "Echo"});
+    for name in ["a", "b", "c", "d"] {
+        let error = app
+            .client_as(name, "nope")
+            .task_start(&echo)
+            .await
+            .unwrap_err();
+        assert!(error.to_string().contains("401"), "{error}");
+    }
+    let response = app
+        .client_as("admin", ADMIN_PASSWORD)
+        .send(Method::GET, "/api/v1/BatchTask/All", &[], None)
+        .await
+        .unwrap();
+    assert_eq!(response.status, 429, "every name from this address waits");
+    assert!(response.headers.contains_key("retry-after"));
+}

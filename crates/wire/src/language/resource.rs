@@ -337,6 +337,16 @@ resources! {
         nl: "de server kon het verzoek niet voltooien; de oorzaak staat in het logboek",
         fr: "le serveur n'a pas pu traiter la requête ; la cause figure dans son journal",
     }
+    /// 429 after too many failed sign-ins; `Retry-After` says when to try again.
+    ErrorTooManyFailedLogins = "SR_SOBATCH_ERROR_TOO_MANY_FAILED_LOGINS" [] {
+        en: "too many failed sign-ins; try again later",
+        nb: "for mange mislykkede pålogginger; prøv igjen senere",
+        sv: "för många misslyckade inloggningar; försök igen senare",
+        da: "for mange mislykkede logins; prøv igen senere",
+        de: "zu viele fehlgeschlagene Anmeldungen; bitte später erneut versuchen",
+        nl: "te veel mislukte aanmeldingen; probeer het later opnieuw",
+        fr: "trop d'échecs de connexion ; réessayez plus tard",
+    }
     /// 503 while the database cannot be reached.
     ErrorUnavailable = "SR_SOBATCH_ERROR_UNAVAILABLE" [] {
         en: "the database is unavailable; try again shortly",

@@ -326,6 +326,10 @@ fn the_reference_strings_are_a_stored_format() {
             "[SR_SOBATCH_ERROR_UNAVAILABLE]",
         ),
         (
+            ResourceId::ErrorTooManyFailedLogins,
+            "[SR_SOBATCH_ERROR_TOO_MANY_FAILED_LOGINS]",
+        ),
+        (
             ResourceId::TaskRestartsExhausted,
             "[SR_SOBATCH_TASK_RESTARTS_EXHAUSTED]",
         ),
