@@ -158,7 +158,7 @@ impl Authenticator {
     fn cached(&self, key: &str, digest: &[u8; 64]) -> Option<Associate> {
         let cache = self.cache.lock().ok()?;
         let entry = cache.get(key)?;
-        if entry.digest == *digest && entry.expires > Instant::now() {
+        if same_bytes(&entry.digest, digest) && entry.expires > Instant::now() {
             self.cache_hits.fetch_add(1, Ordering::Relaxed);
             Some(entry.associate.clone())
         } else {
@@ -217,6 +217,12 @@ impl Authenticator {
             .await
             .map_err(|e| ApiError::Internal(format!("verify password: {e}")))
     }
+}
+
+/// Compares in time that depends only on the length, so that how long a check takes says nothing
+/// about how much of a secret matched.
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |differ, (x, y)| differ | (x ^ y)) == 0
 }
 
 /// A valid argon2id hash of a random password, used to spend equal time on unknown users.
@@ -386,6 +392,15 @@ mod tests {
         assert!(auth.verify("ann", "pw").await.unwrap().is_some());
         assert!(auth.verify("ann", "pw").await.unwrap().is_some());
         assert_eq!(auth.cache_hits(), 0);
+    }
+
+    #[test]
+    fn byte_comparison_is_exact() {
+        assert!(same_bytes(b"", b""));
+        assert!(same_bytes(b"secret", b"secret"));
+        assert!(!same_bytes(b"secret", b"secreT"));
+        assert!(!same_bytes(b"secret", b"secrets"));
+        assert!(!same_bytes(b"Secret", b"secret"));
     }
 
     #[test]
