@@ -192,10 +192,13 @@ fn the_tasks_of_a_killed_node_are_rescued_and_finished_by_the_others() {
         assert!(Instant::now() < deadline, "no leader running tasks");
         std::thread::sleep(Duration::from_millis(20));
     };
-    let victim = nodes.remove(leader);
-    let orphaned = starts_by_node(&[&victim]).remove(0);
+    let mut victim = nodes.remove(leader);
+    victim.child.kill().unwrap();
     let killed_at = Instant::now();
-    victim.kill();
+    victim.child.wait().unwrap();
+    // What it started up to its death: its log's last lines arrive after the kill.
+    std::thread::sleep(Duration::from_millis(300));
+    let orphaned = starts_by_node(&[&victim]).remove(0);
     eprintln!("killed the leader while it ran tasks {orphaned:?}");
 
     let survivor = nodes[0].client();
