@@ -6,11 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sobatch_core::{StopAction, Task, TaskId, TaskStart, TaskState, TaskUpdate};
-use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use crate::executor::{ReportedProgress, run_passes};
+use crate::executor::spawn_passes;
 use crate::{Engine, EngineError, Inner};
 
 /// An internal task and the means to stop it.
@@ -129,20 +128,8 @@ async fn run(
     cancel: CancellationToken,
 ) {
     let id = task.id;
-    let (progress_tx, mut progress_rx) = watch::channel(ReportedProgress::default());
-    progress_rx.mark_unchanged();
-    let multi_pass = inner
-        .executors
-        .settings(&task.name)
-        .is_some_and(|settings| settings.is_multi_pass);
-    let run = run_passes(
-        executor,
-        task,
-        Arc::new(progress_tx),
-        cancel.clone(),
-        multi_pass,
-    );
-    let mut handle = tokio::spawn(run);
+    let (mut handle, mut progress_rx) =
+        spawn_passes(&inner.executors, executor, task, cancel.clone());
     let mut progress_open = true;
     let mut abort_at: Option<tokio::time::Instant> = None;
     let outcome = loop {

@@ -15,7 +15,7 @@ use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc, oneshot, watch}
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
-use crate::executor::{ReportedProgress, run_passes};
+use crate::executor::{ReportedProgress, spawn_passes};
 use crate::{CancelReason, Inner, Running, STOPPED_RESULT, TaskFailure, TaskOutcome};
 
 /// Progress is written no more often than this, however often an executor reports it.
@@ -492,21 +492,9 @@ async fn supervise(
     };
     info!(task_id = id.0, task_name = %task.name, attempt = task.start_count, "task started");
 
-    let (progress_tx, mut progress_rx) = watch::channel(ReportedProgress::default());
-    progress_rx.mark_unchanged();
     let name = task.name.clone();
-    let multi_pass = inner
-        .executors
-        .settings(&name)
-        .is_some_and(|settings| settings.is_multi_pass);
-    let run = run_passes(
-        executor,
-        task,
-        Arc::new(progress_tx),
-        token.clone(),
-        multi_pass,
-    );
-    let mut handle = tokio::spawn(run);
+    let (mut handle, mut progress_rx) =
+        spawn_passes(&inner.executors, executor, task, token.clone());
 
     let heartbeat_every = (inner.config.lease / 3).max(Duration::from_millis(50));
     let timeout = inner

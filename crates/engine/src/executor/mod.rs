@@ -138,9 +138,29 @@ impl TaskContext {
     }
 }
 
+/// Starts a task's body on a tokio task of its own, so that a panic in it becomes a failed task,
+/// with a fresh progress channel whose receiver has seen nothing yet.
+pub(crate) fn spawn_passes(
+    registry: &ExecutorRegistry,
+    executor: Arc<dyn Executor>,
+    task: Task,
+    cancel: CancellationToken,
+) -> (
+    tokio::task::JoinHandle<Result<TaskOutcome, TaskFailure>>,
+    watch::Receiver<ReportedProgress>,
+) {
+    let (progress_tx, mut progress_rx) = watch::channel(ReportedProgress::default());
+    progress_rx.mark_unchanged();
+    let multi_pass = registry
+        .settings(&task.name)
+        .is_some_and(|settings| settings.is_multi_pass);
+    let run = run_passes(executor, task, Arc::new(progress_tx), cancel, multi_pass);
+    (tokio::spawn(run), progress_rx)
+}
+
 /// Runs a task's body: once, or for a multi-pass definition again and again while each pass asks
 /// for another and the task is not cancelled.
-pub(crate) async fn run_passes(
+async fn run_passes(
     executor: Arc<dyn Executor>,
     task: Task,
     progress: Arc<watch::Sender<ReportedProgress>>,
