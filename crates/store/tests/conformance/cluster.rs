@@ -1,9 +1,10 @@
 //! Nodes sharing one database: work notices, Stop delivery and the leader's lock, tested with two
 //! stores on one fresh PostgreSQL database as two nodes would open it.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use sobatch_store::{JoinParams, Membership, Signal};
+use sobatch_store::{JoinParams, Membership, Signal, Store};
 use tokio::time::timeout;
 
 use crate::backend;
@@ -38,6 +39,18 @@ async fn connected(membership: &mut Membership) {
     assert_eq!(first, Some(Signal::Resync));
 }
 
+/// Two stores on the fixture's database, joined as `node-a` and `node-b` and both listening.
+async fn two_connected_nodes(
+    fixture: &backend::Fixture,
+) -> (Arc<dyn Store>, Arc<dyn Store>, Membership, Membership) {
+    let (one, two) = (fixture.store(), fixture.another_node().await.unwrap());
+    let mut a = one.cluster_join(params("node-a")).unwrap();
+    let mut b = two.cluster_join(params("node-b")).unwrap();
+    connected(&mut a).await;
+    connected(&mut b).await;
+    (one, two, a, b)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_only_one_node_uses_has_no_cluster() {
     let fixture = backend::sqlite().await.unwrap();
@@ -52,11 +65,7 @@ async fn nodes_hear_each_others_work_notices_but_not_their_own() {
     let Some(fixture) = backend::postgres().await else {
         return;
     };
-    let (one, two) = (fixture.store(), fixture.another_node().await.unwrap());
-    let mut a = one.cluster_join(params("node-a")).unwrap();
-    let mut b = two.cluster_join(params("node-b")).unwrap();
-    connected(&mut a).await;
-    connected(&mut b).await;
+    let (one, two, mut a, mut b) = two_connected_nodes(&fixture).await;
 
     one.work_announce();
     assert_eq!(next_signal(&mut b).await, Signal::Work);
@@ -76,11 +85,7 @@ async fn a_stop_of_a_running_task_reaches_every_node_naming_the_holder() {
     let Some(fixture) = backend::postgres().await else {
         return;
     };
-    let (one, two) = (fixture.store(), fixture.another_node().await.unwrap());
-    let mut a = one.cluster_join(params("node-a")).unwrap();
-    let mut b = two.cluster_join(params("node-b")).unwrap();
-    connected(&mut a).await;
-    connected(&mut b).await;
+    let (one, two, mut a, mut b) = two_connected_nodes(&fixture).await;
 
     // `started` claims under the lease owner "node-a".
     let (id, _lease) = crate::started(one.as_ref(), "Stoppable").await;

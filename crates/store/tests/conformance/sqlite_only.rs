@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use rusqlite::Connection;
 use sobatch_core::{TaskId, TaskState};
-use sobatch_store::{SqliteStore, Store, StoreError, TaskClaimParams};
+use sobatch_store::{SqliteStore, Store, StoreError};
 
 use super::backend::temp_database;
-use super::{LEASE, at, insert, parameters, start};
+use super::{at, insert, parameters, start};
 
 fn raw(path: &std::path::Path) -> Connection {
     Connection::open(path).unwrap()
@@ -260,17 +260,7 @@ async fn a_claim_fails_an_unreadable_task_and_claims_the_others() {
             [broken.0],
         )
         .unwrap();
-    let claimed = store
-        .task_claim_available(TaskClaimParams {
-            names: vec!["Echo".into()],
-            owner: "node-a".into(),
-            limit: 10,
-            now: at(1),
-            lease_for: LEASE,
-            start: false,
-        })
-        .await
-        .unwrap();
+    let claimed = crate::claim(&store, &["Echo"], 10, at(1)).await;
     assert_eq!(
         claimed.iter().map(|(t, _)| t.id).collect::<Vec<_>>(),
         vec![fine]
