@@ -177,6 +177,18 @@ pub trait Store: Send + Sync + 'static {
     /// Creates a task (and its definition lazily, its parameter blob and link) in state `New`.
     /// When it returns, the row is durable.
     async fn task_insert(&self, start: TaskStart, now: Timestamp) -> Result<TaskId, StoreError>;
+    /// Creates many tasks as [`Store::task_insert`] would each, in one transaction, in `state`:
+    /// `New` to run them, or a finished state to import history (and to fill a database for
+    /// measuring it). Ids ascend in the order of `starts`. A state that needs a lease (`Aquired`,
+    /// `Started`) or `Unknown` is a [`StoreError::Config`].
+    async fn task_insert_many(
+        &self,
+        starts: Vec<TaskStart>,
+        state: TaskState,
+        now: Timestamp,
+    ) -> Result<Vec<TaskId>, StoreError>;
+    /// How many tasks are in each state; states without tasks are left out.
+    async fn task_count_by_state(&self) -> Result<Vec<(TaskState, i64)>, StoreError>;
     /// Takes the next task id without storing a task, for an internal task that lives only in
     /// memory but must not share an id with a stored one.
     async fn task_id_reserve(&self) -> Result<TaskId, StoreError>;
@@ -277,6 +289,19 @@ pub trait Store: Send + Sync + 'static {
         config: DefinitionConfig,
         now: Timestamp,
     ) -> Result<DefinitionId, StoreError>;
+}
+
+/// Refuses the states [`Store::task_insert_many`] cannot create a task in.
+fn insertable(state: TaskState) -> Result<TaskState, StoreError> {
+    match state {
+        TaskState::New
+        | TaskState::Succeeded
+        | TaskState::Failed
+        | TaskState::SucceededManualCleanup => Ok(state),
+        TaskState::Unknown | TaskState::Aquired | TaskState::Started => Err(StoreError::Config(
+            format!("a task cannot be inserted in state {state:?}"),
+        )),
+    }
 }
 
 /// Which finished tasks retention removes; `None` keeps that state for ever.

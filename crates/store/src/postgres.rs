@@ -21,8 +21,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use sobatch_core::{
-    Associate, AssociateId, Definition, DefinitionId, Role, Task, TaskId, TaskStart, TaskUpdate,
-    Timestamp,
+    Associate, AssociateId, Definition, DefinitionId, Role, Task, TaskId, TaskStart, TaskState,
+    TaskUpdate, Timestamp,
 };
 use tokio::sync::Notify;
 use tokio_postgres::NoTls;
@@ -250,8 +250,35 @@ impl Store for PgStore {
     }
 
     async fn task_insert(&self, start: TaskStart, now: Timestamp) -> Result<TaskId, StoreError> {
-        in_transaction!(self, |tx| task::insert(&tx, &self.serial, start, now)
-            .await?)
+        in_transaction!(self, |tx| task::insert(
+            &tx,
+            &self.serial,
+            start,
+            TaskState::New,
+            now
+        )
+        .await?)
+    }
+
+    async fn task_insert_many(
+        &self,
+        starts: Vec<TaskStart>,
+        state: TaskState,
+        now: Timestamp,
+    ) -> Result<Vec<TaskId>, StoreError> {
+        let state = crate::insertable(state)?;
+        in_transaction!(self, |tx| task::insert_many(
+            &tx,
+            &self.serial,
+            starts,
+            state,
+            now
+        )
+        .await?)
+    }
+
+    async fn task_count_by_state(&self) -> Result<Vec<(TaskState, i64)>, StoreError> {
+        in_transaction!(self, |tx| task::count_by_state(&tx).await?)
     }
 
     async fn task_id_reserve(&self) -> Result<TaskId, StoreError> {

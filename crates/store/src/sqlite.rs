@@ -19,8 +19,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use rusqlite::Connection;
 use sobatch_core::{
-    Associate, AssociateId, Definition, DefinitionId, Role, Task, TaskId, TaskStart, TaskUpdate,
-    Timestamp,
+    Associate, AssociateId, Definition, DefinitionId, Role, Task, TaskId, TaskStart, TaskState,
+    TaskUpdate, Timestamp,
 };
 
 use crate::{
@@ -138,8 +138,30 @@ impl Store for SqliteStore {
 
     async fn task_insert(&self, start: TaskStart, now: Timestamp) -> Result<TaskId, StoreError> {
         self.writer
-            .submit(move |w| task::insert(w, start, now))
+            .submit(move |w| task::insert(w, start, TaskState::New, now))
             .await
+    }
+
+    async fn task_insert_many(
+        &self,
+        starts: Vec<TaskStart>,
+        state: TaskState,
+        now: Timestamp,
+    ) -> Result<Vec<TaskId>, StoreError> {
+        let state = crate::insertable(state)?;
+        self.writer
+            .submit(move |w| {
+                let mut ids = Vec::with_capacity(starts.len());
+                for start in starts {
+                    ids.push(task::insert(w, start, state, now)?);
+                }
+                Ok(ids)
+            })
+            .await
+    }
+
+    async fn task_count_by_state(&self) -> Result<Vec<(TaskState, i64)>, StoreError> {
+        self.readers.run(task::count_by_state).await
     }
 
     async fn task_id_reserve(&self) -> Result<TaskId, StoreError> {

@@ -88,6 +88,8 @@ conformance! {
         concurrent_inserts_are_all_acknowledged_with_distinct_readable_ids,
         a_failing_write_does_not_undo_the_writes_committed_with_it,
         fail_running_fails_a_claimed_or_started_task_and_ends_its_lease,
+        inserting_many_stores_each_as_one_insert_would_in_order,
+        counts_by_state_leave_out_empty_states,
     ]
 }
 
@@ -313,6 +315,79 @@ async fn a_started_task_reads_back_with_its_parameters_in_order(store: Arc<dyn S
         store.task_list(&all_of(everyone())).await.unwrap(),
         vec![task]
     );
+}
+
+async fn inserting_many_stores_each_as_one_insert_would_in_order(store: Arc<dyn Store>) {
+    let mut with_parameters = start("Echo", 7);
+    with_parameters.parameters = Some(parameters(&[("k", "v")]));
+    let starts = vec![
+        start("Report", 3),
+        with_parameters,
+        start("report", 0),
+        start("Echo", 4),
+    ];
+    let ids = store
+        .task_insert_many(starts, TaskState::New, at(9))
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), 4);
+    assert!(ids.windows(2).all(|pair| pair[0].0 < pair[1].0), "{ids:?}");
+
+    let tasks = store.task_list(&all_of(everyone())).await.unwrap();
+    assert_eq!(self::ids(&tasks), ids);
+    let names: Vec<&str> = tasks.iter().map(|t| t.name.as_str()).collect();
+    // Both spellings of Report share the definition the first one created.
+    assert_eq!(names, ["Report", "Echo", "Report", "Echo"]);
+    assert!(
+        tasks
+            .iter()
+            .all(|t| t.state == TaskState::New && t.created == at(9))
+    );
+    let read = tasks[1].parameters.as_ref().expect("parameters read back");
+    assert_eq!(read.iter().collect::<Vec<_>>(), vec![("k", "v")]);
+    assert_eq!(tasks[2].associate_id, AssociateId::SYSTEM);
+    assert!(
+        store
+            .task_insert_many(Vec::new(), TaskState::New, at(9))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // History is imported in a finished state; a state that needs a lease is refused.
+    let imported = store
+        .task_insert_many(vec![start("Old", 1)], TaskState::Succeeded, at(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        get(store.as_ref(), imported[0]).await.state,
+        TaskState::Succeeded
+    );
+    for state in [TaskState::Started, TaskState::Aquired, TaskState::Unknown] {
+        let refused = store
+            .task_insert_many(vec![start("Old", 1)], state, at(1))
+            .await;
+        assert!(matches!(refused, Err(StoreError::Config(_))), "{state:?}");
+    }
+}
+
+async fn counts_by_state_leave_out_empty_states(store: Arc<dyn Store>) {
+    assert!(store.task_count_by_state().await.unwrap().is_empty());
+    let (id, _) = started(store.as_ref(), "Count").await;
+    for _ in 0..2 {
+        insert(store.as_ref(), "Count", 1).await;
+    }
+    let later = insert(store.as_ref(), "Count", 1).await;
+    set_state(store.as_ref(), later, TaskState::Failed).await;
+    assert_eq!(
+        store.task_count_by_state().await.unwrap(),
+        vec![
+            (TaskState::New, 2),
+            (TaskState::Started, 1),
+            (TaskState::Failed, 1)
+        ]
+    );
+    assert_eq!(get(store.as_ref(), id).await.state, TaskState::Started);
 }
 
 async fn a_task_without_parameters_keeps_the_details_link_it_was_given(store: Arc<dyn Store>) {

@@ -130,6 +130,25 @@ pub(super) async fn associate_count(tx: &Transaction<'_>) -> Result<i64, StoreEr
 
 // Definitions.
 
+pub(super) async fn count_by_state(
+    tx: &Transaction<'_>,
+) -> Result<Vec<(TaskState, i64)>, StoreError> {
+    let rows = query(
+        tx,
+        "SELECT state, count(*) FROM batchtask GROUP BY state ORDER BY state",
+        &[],
+    )
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let code: i32 = column(row, 0, "state")?;
+            let state = TaskState::from_code(code.into())
+                .ok_or_else(|| corrupt(format!("state {code} is not a task state")))?;
+            Ok((state, column(row, 1, "count")?))
+        })
+        .collect()
+}
+
 pub(super) async fn definition_list(tx: &Transaction<'_>) -> Result<Vec<Definition>, StoreError> {
     let rows = query(
         tx,
@@ -375,18 +394,96 @@ pub(super) async fn insert(
     tx: &Transaction<'_>,
     serial: &str,
     start: TaskStart,
+    state: TaskState,
     now: Timestamp,
 ) -> Result<TaskId, StoreError> {
-    let (definition_id, definition_cancellation) =
-        definition(tx, &start.name, Some((start.owner, now)))
-            .await?
-            .ok_or_else(|| {
-                StoreError::Database("a definition was neither found nor created".into())
-            })?;
-    let blob = match &start.parameters {
-        Some(parameters) => Some(insert_parameter_blob(tx, parameters, start.owner, now).await?),
-        None => None,
-    };
+    let found = definition_for_start(tx, &start, now).await?;
+    let blob = blob_for_start(tx, &start, now).await?;
+    let id = insert_row(tx, serial, &start, found, blob, state, now).await?;
+    link_blob(tx, blob, id, start.owner, now).await?;
+    Ok(id)
+}
+
+/// Inserts many tasks in the caller's transaction. Definitions are found (or created) first, one
+/// round trip per distinct name; then each step (parameter blobs, task rows, links) is sent
+/// pipelined for a chunk of tasks, so a large batch costs a few round trips per chunk rather than
+/// several per task. Rows go out in order, so ids ascend with the order of `starts`.
+pub(super) async fn insert_many(
+    tx: &Transaction<'_>,
+    serial: &str,
+    starts: Vec<TaskStart>,
+    state: TaskState,
+    now: Timestamp,
+) -> Result<Vec<TaskId>, StoreError> {
+    use futures_util::future::try_join_all;
+    const PIPELINED: usize = 512;
+    let mut definitions: std::collections::HashMap<String, (i32, CancellationBehaviour)> =
+        std::collections::HashMap::new();
+    let mut found = Vec::with_capacity(starts.len());
+    for start in &starts {
+        let key = start.name.to_lowercase();
+        let definition = match definitions.get(&key) {
+            Some(definition) => *definition,
+            None => {
+                let definition = definition_for_start(tx, start, now).await?;
+                definitions.insert(key, definition);
+                definition
+            }
+        };
+        found.push(definition);
+    }
+    let mut ids = Vec::with_capacity(starts.len());
+    for (starts, found) in starts.chunks(PIPELINED).zip(found.chunks(PIPELINED)) {
+        let blobs = try_join_all(starts.iter().map(|start| blob_for_start(tx, start, now))).await?;
+        let rows = starts
+            .iter()
+            .zip(found)
+            .zip(&blobs)
+            .map(|((start, found), blob)| insert_row(tx, serial, start, *found, *blob, state, now));
+        let chunk_ids = try_join_all(rows).await?;
+        let links = starts
+            .iter()
+            .zip(&blobs)
+            .zip(&chunk_ids)
+            .map(|((start, blob), id)| link_blob(tx, *blob, *id, start.owner, now));
+        try_join_all(links).await?;
+        ids.extend(chunk_ids);
+    }
+    Ok(ids)
+}
+
+async fn definition_for_start(
+    tx: &Transaction<'_>,
+    start: &TaskStart,
+    now: Timestamp,
+) -> Result<(i32, CancellationBehaviour), StoreError> {
+    definition(tx, &start.name, Some((start.owner, now)))
+        .await?
+        .ok_or_else(|| StoreError::Database("a definition was neither found nor created".into()))
+}
+
+async fn blob_for_start(
+    tx: &Transaction<'_>,
+    start: &TaskStart,
+    now: Timestamp,
+) -> Result<Option<i32>, StoreError> {
+    match &start.parameters {
+        Some(parameters) => Ok(Some(
+            insert_parameter_blob(tx, parameters, start.owner, now).await?,
+        )),
+        None => Ok(None),
+    }
+}
+
+async fn insert_row(
+    tx: &Transaction<'_>,
+    serial: &str,
+    start: &TaskStart,
+    (definition_id, definition_cancellation): (i32, CancellationBehaviour),
+    blob: Option<i32>,
+    state: TaskState,
+    now: Timestamp,
+) -> Result<TaskId, StoreError> {
     let (details_table, details_record) = match blob {
         Some(blob_id) => (i32::from(table::BINARY_OBJECT), blob_id),
         None => (i32::from(start.details_table), start.details_record),
@@ -397,7 +494,7 @@ pub(super) async fn insert(
         "INSERT INTO batchtask (BatchTaskDefinition_id, description, dbTag, state, detailsTable,
              detailsRecord, request, response, startCount, progressPercent, registered,
              registered_associate_id, updatedCount, FileName, context, cancellationBehaviour)
-         VALUES ($1, $2, $3, 1, $4, $5, $6, $7, 0, 0, $8, $9, 0, $10, $11, $12)
+         VALUES ($1, $2, $3, $13, $4, $5, $6, $7, 0, 0, $8, $9, 0, $10, $11, $12)
          RETURNING BatchTask_id",
         &[
             &definition_id,
@@ -412,22 +509,32 @@ pub(super) async fn insert(
             &start.file_name,
             &start.context,
             &cancellation,
+            &state.code(),
         ],
     )
     .await?
     .ok_or_else(|| StoreError::Database("the insert returned no id".into()))?;
-    let id = TaskId(column(&row, 0, "BatchTask_id")?);
+    Ok(TaskId(column(&row, 0, "BatchTask_id")?))
+}
+
+async fn link_blob(
+    tx: &Transaction<'_>,
+    blob: Option<i32>,
+    id: TaskId,
+    owner: AssociateId,
+    now: Timestamp,
+) -> Result<(), StoreError> {
     if let Some(blob_id) = blob {
         execute(
             tx,
             "INSERT INTO binaryobjectlink (binaryObjectId, ownerTable, ownerRecord, linkType, rank,
                  registered, registered_associate_id)
              VALUES ($1, 243, $2, 6, 1, $3, $4)",
-            &[&blob_id, &id.0, &micros(now), &start.owner.0],
+            &[&blob_id, &id.0, &micros(now), &owner.0],
         )
         .await?;
     }
-    Ok(id)
+    Ok(())
 }
 
 async fn insert_parameter_blob(

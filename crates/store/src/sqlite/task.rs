@@ -184,6 +184,20 @@ pub(super) fn list(conn: &Connection, filter: &TaskFilter) -> Result<Vec<Task>, 
     Ok(tasks)
 }
 
+pub(super) fn count_by_state(conn: &Connection) -> Result<Vec<(TaskState, i64)>, StoreError> {
+    let mut statement =
+        conn.prepare_cached("SELECT state, count(*) FROM batchtask GROUP BY state ORDER BY state")?;
+    let mut rows = statement.query([])?;
+    let mut counts = Vec::new();
+    while let Some(row) = rows.next()? {
+        let code: i64 = column(row, 0, "state")?;
+        let state = TaskState::from_code(code)
+            .ok_or_else(|| corrupt(format!("state {code} is not a task state")))?;
+        counts.push((state, column(row, 1, "count")?));
+    }
+    Ok(counts)
+}
+
 pub(super) fn definition_list(conn: &Connection) -> Result<Vec<Definition>, StoreError> {
     let mut statement = conn.prepare_cached(
         "SELECT BatchTaskDefinition_id, name, description, cancellationBehaviour
@@ -267,6 +281,7 @@ fn definition(
 pub(super) fn insert(
     w: &mut WriterState,
     start: TaskStart,
+    state: TaskState,
     now: Timestamp,
 ) -> Result<TaskId, StoreError> {
     let Some(definition) = definition(w, &start.name, Some((start.owner, now)))? else {
@@ -291,7 +306,7 @@ pub(super) fn insert(
         "INSERT INTO batchtask (BatchTaskDefinition_id, description, dbTag, state, detailsTable,
              detailsRecord, request, response, startCount, progressPercent, registered,
              registered_associate_id, updatedCount, FileName, context, cancellationBehaviour)
-         VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6, ?7, 0, 0, ?8, ?9, 0, ?10, ?11, ?12)",
+         VALUES (?1, ?2, ?3, ?13, ?4, ?5, ?6, ?7, 0, 0, ?8, ?9, 0, ?10, ?11, ?12)",
     )?
     .execute(params![
         definition.id,
@@ -306,6 +321,7 @@ pub(super) fn insert(
         start.file_name,
         start.context,
         cancellation.code(),
+        state.code(),
     ])?;
     let id =
         TaskId(i32::try_from(conn.last_insert_rowid()).map_err(|_| {

@@ -1,0 +1,125 @@
+//! Fresh databases for each measurement, and the store the bench fills and watches them through.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use anyhow::{Context, Result};
+use sobatch_store::Store;
+
+/// Which backend a measurement runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn label(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// A database that exists for one measurement: a file in the bench's directory, or a database of
+/// its own on the PostgreSQL server, dropped with it.
+pub struct Fresh {
+    pub url: String,
+    postgres: Option<(String, String)>,
+    _file: Option<PathBuf>,
+}
+
+static SEQUENCE: AtomicUsize = AtomicUsize::new(0);
+
+impl Fresh {
+    pub async fn create(backend: Backend, dir: &std::path::Path, pg_url: &str) -> Result<Fresh> {
+        let n = SEQUENCE.fetch_add(1, Ordering::Relaxed);
+        match backend {
+            Backend::Sqlite => {
+                let path = dir.join(format!("bench-{n}.db"));
+                Ok(Fresh {
+                    url: format!("sqlite://{}", path.display()),
+                    postgres: None,
+                    _file: Some(path),
+                })
+            }
+            Backend::Postgres => {
+                let name = format!("sobatch_bench_{}_{n}", std::process::id());
+                let admin = admin(pg_url).await?;
+                admin
+                    .batch_execute(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .with_context(|| format!("create database {name} on {pg_url}"))?;
+                Ok(Fresh {
+                    url: with_database(pg_url, &name),
+                    postgres: Some((pg_url.to_string(), name)),
+                    _file: None,
+                })
+            }
+        }
+    }
+
+    /// Opens the store on this database (creating its schema).
+    pub async fn store(&self) -> Result<Arc<dyn Store>> {
+        let url = self.url.clone();
+        tokio::task::spawn_blocking(move || sobatch_store::open(&url))
+            .await?
+            .with_context(|| format!("open {}", self.url))
+    }
+
+    /// Drops a PostgreSQL database; a file goes with the bench's directory.
+    pub async fn drop_database(self) -> Result<()> {
+        if let Some((pg_url, name)) = &self.postgres {
+            let admin = admin(pg_url).await?;
+            admin
+                .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+async fn admin(url: &str) -> Result<tokio_postgres::Client> {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .with_context(|| format!("connect to {url}"))?;
+    tokio::spawn(connection);
+    Ok(client)
+}
+
+/// The URL with its database replaced by `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let authority_start = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let base = match base[authority_start..].find('/') {
+        Some(slash) => &base[..authority_start + slash],
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{base}/{name}?{query}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_database_of_a_url_is_replaced_and_its_options_kept() {
+        assert_eq!(
+            with_database("postgres://postgres@127.0.0.1:5432/postgres", "b"),
+            "postgres://postgres@127.0.0.1:5432/b"
+        );
+        assert_eq!(
+            with_database("postgres://u@h/x?sslmode=disable", "b"),
+            "postgres://u@h/b?sslmode=disable"
+        );
+        assert_eq!(with_database("postgres://u@h", "b"), "postgres://u@h/b");
+    }
+}
