@@ -75,6 +75,8 @@ struct Inner {
     /// started; separate from `wake` so that remote starts never cost the dispatcher a round.
     remote_wake: Notify,
     running: Mutex<HashMap<TaskId, Running>>,
+    /// How many runs have ended here since start; the dispatcher claims ahead by their pace.
+    runs_ended: std::sync::atomic::AtomicU64,
     /// When paced definitions (start interval, minimum sleep time) last started and ended here,
     /// by lower-cased name.
     pacing: Mutex<HashMap<String, Pace>>,
@@ -137,6 +139,7 @@ impl Engine {
                 wake: Notify::new(),
                 remote_wake: Notify::new(),
                 running: Mutex::new(HashMap::new()),
+                runs_ended: std::sync::atomic::AtomicU64::new(0),
                 pacing: Mutex::new(HashMap::new()),
                 internal: Mutex::new(HashMap::new()),
                 shutdown: CancellationToken::new(),

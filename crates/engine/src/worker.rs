@@ -37,8 +37,20 @@ pub(crate) fn random_node_id() -> String {
     format!("node-{pid}-{nanos:08x}")
 }
 
+/// How far ahead of its free slots the dispatcher claims: about as many tasks as ended here in
+/// this long, so a node working through short tasks claims them in batches (one commit for many)
+/// while a node of long tasks claims only what it can start at once.
+const AHEAD_HORIZON: Duration = Duration::from_millis(10);
+/// The most tasks claimed ahead of free slots.
+const AHEAD_MAX: usize = 1024;
+
 /// Claims tasks while there are free worker slots, and waits for a wake-up (or the poll interval)
 /// when there is nothing to claim.
+///
+/// A claim may take more tasks than there are free slots (see [`AHEAD_HORIZON`]): their runs wait
+/// in line for the next free slot, already `Started` under their lease, which at the pace that
+/// sized the claim is a few milliseconds. While they wait they heartbeat and answer Stop like any
+/// run, and shutdown hands them back.
 pub(crate) async fn dispatch(inner: Arc<Inner>) {
     let slots = Arc::new(Semaphore::new(inner.config.workers.max(1)));
     let names = inner.executors.names();
@@ -47,13 +59,15 @@ pub(crate) async fn dispatch(inner: Arc<Inner>) {
     // limited or paced task) or the poll can change that: a freed slot alone is no reason to ask
     // the database again.
     let mut dry = false;
+    let mut pace = Turnover::new(&inner);
     loop {
         let first = tokio::select! {
+            biased;
+            () = inner.shutdown.cancelled() => return,
             permit = slots.clone().acquire_owned() => match permit {
                 Ok(permit) => permit,
                 Err(_) => return,
             },
-            () = inner.shutdown.cancelled() => return,
         };
         if !dry {
             // A busy queue: let the runs ending about now free their slots too, so that one
@@ -72,30 +86,75 @@ pub(crate) async fn dispatch(inner: Arc<Inner>) {
                     () = inner.shutdown.cancelled() => return,
                 }
             }
-            let claimed = claim_round(&inner, &names, permits.len()).await;
-            dry = claimed.len() < permits.len();
+            let ahead = pace.ahead(&inner);
+            let claimed = claim_round(&inner, &names, permits.len(), ahead).await;
+            dry = claimed.len() < permits.len() + ahead;
             if !claimed.is_empty() {
                 break claimed;
             }
         };
-        // Slots the claim did not fill go back before the tasks start, so that their ends can
-        // free slots for the next round.
-        permits.truncate(claimed.len());
-        for ((task, lease), permit) in claimed.into_iter().zip(permits) {
+        // Oldest first: the tasks with slots, then those that wait in line for one.
+        permits.reverse();
+        for (task, lease) in claimed {
             // Registered before the run starts, so the next round counts it against its
-            // definition's concurrency.
-            let running = register(&inner, &task);
+            // definition's concurrency, and a Stop finds it while it waits.
+            let handles = register(&inner, &task);
+            let slot = match permits.pop() {
+                Some(permit) => Slot::Held(permit),
+                None => Slot::Wait(slots.clone()),
+            };
             let inner_for_task = inner.clone();
             inner
                 .tasks
-                .spawn(run(inner_for_task, task, lease, permit, running));
+                .spawn(run(inner_for_task, task, lease, slot, handles));
         }
+        // Slots the claim did not fill go back (dropped here) so that ends can free them.
+        drop(permits);
     }
 }
 
-/// One round of claims for up to `budget` tasks: each definition with a concurrency limit gets at
-/// most its free places, the others share what is left; oldest tasks first within each claim.
-async fn claim_round(inner: &Inner, names: &[String], budget: usize) -> Vec<(Task, Lease)> {
+/// A run's worker slot: taken by the dispatcher, or still to wait for.
+enum Slot {
+    Held(OwnedSemaphorePermit),
+    Wait(Arc<Semaphore>),
+}
+
+/// The pace at which runs end here, measured between claim rounds.
+struct Turnover {
+    ended: u64,
+    at: tokio::time::Instant,
+}
+
+impl Turnover {
+    fn new(inner: &Inner) -> Turnover {
+        Turnover {
+            ended: inner.runs_ended.load(std::sync::atomic::Ordering::Relaxed),
+            at: tokio::time::Instant::now(),
+        }
+    }
+
+    /// How many tasks to claim beyond the free slots: those that would end in [`AHEAD_HORIZON`]
+    /// at the pace since the last round.
+    fn ahead(&mut self, inner: &Inner) -> usize {
+        let ended = inner.runs_ended.load(std::sync::atomic::Ordering::Relaxed);
+        let now = tokio::time::Instant::now();
+        let elapsed = now.duration_since(self.at).as_secs_f64().max(1e-4);
+        let per_second = ended.saturating_sub(self.ended) as f64 / elapsed;
+        self.ended = ended;
+        self.at = now;
+        ((per_second * AHEAD_HORIZON.as_secs_f64()) as usize).min(AHEAD_MAX)
+    }
+}
+
+/// One round of claims for up to `budget` tasks, and `ahead` more of definitions without limits:
+/// each definition with a concurrency limit gets at most its free places, the others share what
+/// is left; oldest tasks first within each claim.
+async fn claim_round(
+    inner: &Inner,
+    names: &[String],
+    budget: usize,
+    ahead: usize,
+) -> Vec<(Task, Lease)> {
     let mut claimed = Vec::new();
     let mut budget = budget;
     let mut unlimited = Vec::new();
@@ -126,7 +185,7 @@ async fn claim_round(inner: &Inner, names: &[String], budget: usize) -> Vec<(Tas
         }
     }
     if budget > 0 && !unlimited.is_empty() {
-        claimed.extend(claim(inner, unlimited, budget).await);
+        claimed.extend(claim(inner, unlimited, budget + ahead).await);
     }
     claimed
 }
@@ -424,20 +483,14 @@ pub(crate) async fn retain(inner: Arc<Inner>, mut leader: watch::Receiver<bool>)
 }
 
 /// Runs one claimed task to its end.
-async fn run(
-    inner: Arc<Inner>,
-    task: Task,
-    mut lease: Lease,
-    _permit: OwnedSemaphorePermit,
-    handles: RunHandles,
-) {
+async fn run(inner: Arc<Inner>, task: Task, mut lease: Lease, slot: Slot, handles: RunHandles) {
     let id = task.id;
     let RunHandles {
         token,
         reason,
         ended,
     } = handles;
-    let finished = supervise(&inner, task, &mut lease, &token, &reason).await;
+    let finished = supervise(&inner, task, &mut lease, &token, &reason, slot).await;
     if let Err(error) = finished {
         warn!(task_id = id.0, %error, "recording the end of a task failed; the rescuer will retry it");
     }
@@ -468,6 +521,7 @@ async fn supervise(
     lease: &mut Lease,
     token: &CancellationToken,
     reason: &Arc<Mutex<Option<CancelReason>>>,
+    slot: Slot,
 ) -> Result<(), sobatch_store::StoreError> {
     let id = task.id;
     let Some(executor) = inner.executors.get(&task.name) else {
@@ -489,6 +543,13 @@ async fn supervise(
             return Ok(());
         };
         task
+    };
+    let permit = match slot {
+        Slot::Held(permit) => permit,
+        Slot::Wait(slots) => match wait_for_slot(inner, id, lease, token, reason, slots).await {
+            Some(permit) => permit,
+            None => return end_unrun(inner, id, lease, reason).await,
+        },
     };
     info!(task_id = id.0, task_name = %task.name, attempt = task.start_count, "task started");
 
@@ -555,6 +616,11 @@ async fn supervise(
         }
     };
 
+    // The executor is done: its slot may take the next task while the end is written.
+    drop(permit);
+    inner
+        .runs_ended
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let cancel_reason = reason.lock().ok().and_then(|r| *r);
     let now = inner.clock.now();
     match cancel_reason {
@@ -607,6 +673,63 @@ async fn supervise(
             task_id = id.0,
             "lease lost before the task ended; its outcome is not recorded"
         );
+    }
+    Ok(())
+}
+
+/// Waits in line for a worker slot, keeping the lease alive meanwhile; `None` if the task was
+/// stopped, lost its lease, or shutdown began first (the reason says which).
+async fn wait_for_slot(
+    inner: &Arc<Inner>,
+    id: sobatch_core::TaskId,
+    lease: &mut Lease,
+    token: &CancellationToken,
+    reason: &Arc<Mutex<Option<CancelReason>>>,
+    slots: Arc<Semaphore>,
+) -> Option<OwnedSemaphorePermit> {
+    let heartbeat_every = (inner.config.lease / 3).max(Duration::from_millis(50));
+    let mut next_heartbeat = tokio::time::Instant::now() + heartbeat_every;
+    loop {
+        tokio::select! {
+            biased;
+            () = inner.shutdown.cancelled() => {
+                if let Ok(mut slot) = reason.lock() {
+                    slot.get_or_insert(CancelReason::Shutdown);
+                }
+                return None;
+            }
+            () = token.cancelled() => return None,
+            permit = slots.clone().acquire_owned() => return permit.ok(),
+            () = tokio::time::sleep_until(next_heartbeat) => {
+                heartbeat(inner, id, lease, TaskProgress::default(), token, reason).await;
+                next_heartbeat = tokio::time::Instant::now() + heartbeat_every;
+            }
+        }
+    }
+}
+
+/// Records the end of a task that never ran: handed back at shutdown, failed when stopped, left
+/// alone when its lease is gone.
+async fn end_unrun(
+    inner: &Arc<Inner>,
+    id: sobatch_core::TaskId,
+    lease: &Lease,
+    reason: &Arc<Mutex<Option<CancelReason>>>,
+) -> Result<(), sobatch_store::StoreError> {
+    let now = inner.clock.now();
+    match reason.lock().ok().and_then(|r| *r) {
+        Some(CancelReason::LeaseLost) => {}
+        Some(CancelReason::Stop | CancelReason::Timeout) => {
+            info!(task_id = id.0, "task stopped before it ran");
+            finish(inner, id, lease, failed(STOPPED_RESULT.to_string()), now).await?;
+        }
+        Some(CancelReason::Shutdown) | None => {
+            inner
+                .store
+                .task_release(id, lease, STOPPED_RESULT, now)
+                .await?;
+            inner.store.work_announce();
+        }
     }
     Ok(())
 }

@@ -525,3 +525,72 @@ async fn a_multi_pass_definition_reruns_its_body_until_it_is_done() {
     assert_eq!(task.start_count, 1);
     s.engine.shutdown().await;
 }
+
+/// Every task of `name` in `state`, by id.
+async fn named_in(s: &Setup, name: &str, state: TaskState) -> Vec<TaskId> {
+    let filter = sobatch_store::TaskFilter {
+        owners: sobatch_core::Visibility::Both.into(),
+        state: sobatch_core::StateSelector::Only(state),
+        name: Some(name.into()),
+    };
+    let tasks = s.store.task_list(&filter).await.unwrap();
+    tasks.iter().map(|t| t.id).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tasks_claimed_ahead_of_free_slots_wait_their_turn_answer_stop_and_go_back_at_shutdown() {
+    let s = setup(EngineConfig {
+        workers: 1,
+        shutdown_grace: Duration::from_millis(50),
+        stop_wait: Duration::from_secs(5),
+        ..EngineConfig::default()
+    });
+    // A run of quick tasks sets the pace that sizes claims ahead; the blocking ones after them
+    // are then claimed several at a time, though only one slot exists.
+    let quick = (0..400).map(|_| TaskStart::new("Echo", USER.id)).collect();
+    s.store
+        .task_insert_many(quick, TaskState::New, s.clock.now())
+        .await
+        .unwrap();
+    let blocking = (0..50).map(|_| TaskStart::new("Block", USER.id)).collect();
+    let blocking = s
+        .store
+        .task_insert_many(blocking, TaskState::New, s.clock.now())
+        .await
+        .unwrap();
+    s.engine.start();
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let waiting = loop {
+        let started = named_in(&s, "Block", TaskState::Started).await;
+        if started.len() >= 2 {
+            break started;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no claim ahead: {started:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    // The quick tasks ran first (their ends may still be on the way to the database).
+    assert!(named_in(&s, "Echo", TaskState::New).await.is_empty());
+    // The oldest holds the one slot; a younger one waits, and a Stop ends it without a run.
+    assert_eq!(waiting[0], blocking[0]);
+    let queued = *waiting.last().unwrap();
+    assert_eq!(
+        s.engine.task_stop(queued).await.unwrap(),
+        StopReply::Stopped(true)
+    );
+    let stopped = wait_state(&s.store, queued, TaskState::Failed).await;
+    assert_eq!(
+        stopped.result.as_deref(),
+        Some(sobatch_engine::STOPPED_RESULT)
+    );
+
+    s.engine.shutdown().await;
+    let left_running = named_in(&s, "Block", TaskState::Started).await;
+    assert!(left_running.is_empty(), "still Started: {left_running:?}");
+    let handed_back = named_in(&s, "Block", TaskState::New).await;
+    assert_eq!(handed_back.len(), blocking.len() - 1);
+    assert_eq!(s.engine.running_count(), 0);
+}
