@@ -100,9 +100,16 @@ async fn bench(cli: Cli) -> Result<()> {
         })
         .collect::<Result<Vec<_>>>()?;
     let dir = tempfile::Builder::new().prefix("sobatch-bench").tempdir()?;
+    let logs = cli
+        .json
+        .parent()
+        .unwrap_or(std::path::Path::new("."))
+        .join("logs");
+    std::fs::create_dir_all(&logs)?;
     let setup = Setup {
         sobatch: scenario::sobatch_binary(cli.sobatch.as_deref())?,
         dir: dir.path().to_path_buf(),
+        logs,
         pg_url: cli.pg_url.clone(),
         quick: cli.quick,
         env,

@@ -4,11 +4,14 @@
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
 use crate::load::{self, Shape};
+
+static SEQUENCE: AtomicUsize = AtomicUsize::new(0);
 
 /// How long a server may take to answer its first request before the bench gives up.
 const START_LIMIT: Duration = Duration::from_secs(30);
@@ -81,7 +84,10 @@ pub enum Program<'a> {
 
 pub async fn start(program: Program<'_>, log_dir: &Path, label: &str) -> Result<Node> {
     let addr = free_port()?;
-    let log = log_dir.join(format!("{label}.log"));
+    let log = log_dir.join(format!(
+        "{label}-{}.log",
+        SEQUENCE.fetch_add(1, Ordering::Relaxed)
+    ));
     let log_file = std::fs::File::create(&log)?;
     let mut command = match program {
         Program::Sobatch { binary, db, env } => {

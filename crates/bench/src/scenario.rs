@@ -16,6 +16,8 @@ use crate::report::Figure;
 pub struct Setup {
     pub sobatch: std::path::PathBuf,
     pub dir: std::path::PathBuf,
+    /// Where the servers' logs go; kept after the run for a look at what went wrong.
+    pub logs: std::path::PathBuf,
     pub pg_url: String,
     pub quick: bool,
     /// Extra `SOBATCH_*` settings for every sobatch server.
@@ -42,7 +44,7 @@ impl Setup {
                 db: &db.url,
                 env: &self.env,
             },
-            &self.dir,
+            &self.logs,
             label,
         )
         .await
@@ -92,7 +94,7 @@ pub async fn post_throughput(setup: &Setup, target: Target) -> Result<Vec<Figure
         Target::Floor => {
             let path = setup.dir.join(format!("floor-{}.db", std::process::id()));
             let _ = std::fs::remove_file(&path);
-            let node = node::start(Program::Floor { db: &path }, &setup.dir, "floor").await?;
+            let node = node::start(Program::Floor { db: &path }, &setup.logs, "floor").await?;
             ("floor", None, node)
         }
         Target::Sobatch(backend) => {

@@ -60,8 +60,12 @@ pub(crate) async fn dispatch(inner: Arc<Inner>) {
     // the database again.
     let mut dry = false;
     let mut pace = Turnover::new(&inner);
-    loop {
-        let first = tokio::select! {
+    // Runs claimed ahead, oldest first, each waiting for the dispatcher to hand it a slot. The
+    // dispatcher is the only one to take slots, so it never sits on one while a run waits.
+    let mut in_line: std::collections::VecDeque<oneshot::Sender<OwnedSemaphorePermit>> =
+        std::collections::VecDeque::new();
+    'rounds: loop {
+        let mut first = tokio::select! {
             biased;
             () = inner.shutdown.cancelled() => return,
             permit = slots.clone().acquire_owned() => match permit {
@@ -69,6 +73,13 @@ pub(crate) async fn dispatch(inner: Arc<Inner>) {
                 Err(_) => return,
             },
         };
+        while let Some(run) = in_line.pop_front() {
+            match run.send(first) {
+                Ok(()) => continue 'rounds,
+                // That run ended while it waited (stopped, or its lease lost).
+                Err(permit) => first = permit,
+            }
+        }
         if !dry {
             // A busy queue: let the runs ending about now free their slots too, so that one
             // round claims for all of them instead of one round each.
@@ -93,15 +104,17 @@ pub(crate) async fn dispatch(inner: Arc<Inner>) {
                 break claimed;
             }
         };
-        // Oldest first: the tasks with slots, then those that wait in line for one.
-        permits.reverse();
         for (task, lease) in claimed {
             // Registered before the run starts, so the next round counts it against its
             // definition's concurrency, and a Stop finds it while it waits.
             let handles = register(&inner, &task);
             let slot = match permits.pop() {
                 Some(permit) => Slot::Held(permit),
-                None => Slot::Wait(slots.clone()),
+                None => {
+                    let (hand, receive) = oneshot::channel();
+                    in_line.push_back(hand);
+                    Slot::Wait(receive)
+                }
             };
             let inner_for_task = inner.clone();
             inner
@@ -113,10 +126,10 @@ pub(crate) async fn dispatch(inner: Arc<Inner>) {
     }
 }
 
-/// A run's worker slot: taken by the dispatcher, or still to wait for.
+/// A run's worker slot: taken by the dispatcher, or to be handed over by it.
 enum Slot {
     Held(OwnedSemaphorePermit),
-    Wait(Arc<Semaphore>),
+    Wait(oneshot::Receiver<OwnedSemaphorePermit>),
 }
 
 /// The pace at which runs end here, measured between claim rounds.
@@ -546,7 +559,7 @@ async fn supervise(
     };
     let permit = match slot {
         Slot::Held(permit) => permit,
-        Slot::Wait(slots) => match wait_for_slot(inner, id, lease, token, reason, slots).await {
+        Slot::Wait(handed) => match wait_for_slot(inner, id, lease, token, reason, handed).await {
             Some(permit) => permit,
             None => return end_unrun(inner, id, lease, reason).await,
         },
@@ -685,7 +698,7 @@ async fn wait_for_slot(
     lease: &mut Lease,
     token: &CancellationToken,
     reason: &Arc<Mutex<Option<CancelReason>>>,
-    slots: Arc<Semaphore>,
+    mut handed: oneshot::Receiver<OwnedSemaphorePermit>,
 ) -> Option<OwnedSemaphorePermit> {
     let heartbeat_every = (inner.config.lease / 3).max(Duration::from_millis(50));
     let mut next_heartbeat = tokio::time::Instant::now() + heartbeat_every;
@@ -699,7 +712,16 @@ async fn wait_for_slot(
                 return None;
             }
             () = token.cancelled() => return None,
-            permit = slots.clone().acquire_owned() => return permit.ok(),
+            permit = &mut handed => match permit {
+                Ok(permit) => return Some(permit),
+                // The dispatcher has stopped: the node is shutting down.
+                Err(_) => {
+                    if let Ok(mut slot) = reason.lock() {
+                        slot.get_or_insert(CancelReason::Shutdown);
+                    }
+                    return None;
+                }
+            },
             () = tokio::time::sleep_until(next_heartbeat) => {
                 heartbeat(inner, id, lease, TaskProgress::default(), token, reason).await;
                 next_heartbeat = tokio::time::Instant::now() + heartbeat_every;
