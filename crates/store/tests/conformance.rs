@@ -313,6 +313,24 @@ async fn a_started_task_reads_back_with_its_parameters_in_order(store: Arc<dyn S
     assert_eq!(task.cancellation, CancellationBehaviour::CancelWithWarning);
     assert_eq!(
         store.task_list(&all_of(everyone())).await.unwrap(),
+        vec![task.clone()]
+    );
+
+    // A second task of a name already known takes another way in; it must read back the same.
+    let mut again = start("echo", 7);
+    again.parameters = Some(parameters(&[("b", "2"), ("a", "1")]));
+    let again = store.task_insert(again, at(6)).await.unwrap();
+    let again = get(store.as_ref(), again).await;
+    assert_eq!(again.name, "Echo");
+    assert_eq!(
+        again.parameters.as_ref().unwrap().iter().collect::<Vec<_>>(),
+        vec![("b", "2"), ("a", "1")]
+    );
+    assert_ne!(again.details_record, task.details_record);
+    assert_eq!(again.cancellation, CancellationBehaviour::CanCancel);
+    store.task_delete(&[again.id]).await.unwrap();
+    assert_eq!(
+        store.task_list(&all_of(everyone())).await.unwrap(),
         vec![task]
     );
 }

@@ -404,6 +404,112 @@ pub(super) async fn insert(
     Ok(id)
 }
 
+/// Inserts a `New` task of a name that already has a definition, with its parameter blob and
+/// link, in one statement outside any transaction (so it commits alone); `None`, having written
+/// nothing, when the name has no definition yet.
+pub(super) async fn insert_known(
+    client: &deadpool_postgres::Client,
+    serial: &str,
+    start: &TaskStart,
+    now: Timestamp,
+) -> Result<Option<TaskId>, StoreError> {
+    let cancellation = start.cancellation.map(|c| c.code());
+    let row = match &start.parameters {
+        None => {
+            let statement = client
+                .prepare_cached(
+                    "INSERT INTO batchtask (BatchTaskDefinition_id, description, dbTag, state,
+                         detailsTable, detailsRecord, request, response, startCount,
+                         progressPercent, registered, registered_associate_id, updatedCount,
+                         FileName, context, cancellationBehaviour)
+                     SELECT d.BatchTaskDefinition_id, $2, $3, 1, $4, $5, $6, $7, 0, 0, $8, $9, 0,
+                         $10, $11, COALESCE($12, d.cancellationBehaviour)
+                     FROM batchtaskdefinition d WHERE lower(d.name) = lower($1)
+                     RETURNING BatchTask_id",
+                )
+                .await?;
+            client
+                .query_opt(
+                    &statement,
+                    &[
+                        &start.name,
+                        &start.description,
+                        &serial,
+                        &i32::from(start.details_table),
+                        &start.details_record,
+                        &start.request,
+                        &start.response,
+                        &micros(now),
+                        &start.owner.0,
+                        &start.file_name,
+                        &start.context,
+                        &cancellation,
+                    ],
+                )
+                .await?
+        }
+        Some(parameters) => {
+            let json = parameters_to_json(parameters)?;
+            let size = i64::try_from(json.len())
+                .map_err(|_| StoreError::Database("the parameters are too large".into()))?;
+            // The blob is written only when the definition is found, the task row only with the
+            // blob, and the link with both: all of it or nothing.
+            let statement = client
+                .prepare_cached(
+                    "WITH d AS (
+                         SELECT BatchTaskDefinition_id AS id, cancellationBehaviour AS cancellation
+                         FROM batchtaskdefinition WHERE lower(name) = lower($1)
+                     ), b AS (
+                         INSERT INTO binaryobject (conceptualType, mimeType, originalSize,
+                             blobSize, isZipped, isEncrypted, binaryData, registered,
+                             registered_associate_id)
+                         SELECT 'BatchTaskParameters', 'application/json', $11, $11, 0, 0, $12,
+                             $6, $7
+                         FROM d
+                         RETURNING BinaryObject_id
+                     ), t AS (
+                         INSERT INTO batchtask (BatchTaskDefinition_id, description, dbTag, state,
+                             detailsTable, detailsRecord, request, response, startCount,
+                             progressPercent, registered, registered_associate_id, updatedCount,
+                             FileName, context, cancellationBehaviour)
+                         SELECT d.id, $2, $3, 1, 205, b.BinaryObject_id, $4, $5, 0, 0, $6, $7, 0,
+                             $8, $9, COALESCE($10, d.cancellation)
+                         FROM d, b
+                         RETURNING BatchTask_id
+                     ), l AS (
+                         INSERT INTO binaryobjectlink (binaryObjectId, ownerTable, ownerRecord,
+                             linkType, rank, registered, registered_associate_id)
+                         SELECT b.BinaryObject_id, 243, t.BatchTask_id, 6, 1, $6, $7
+                         FROM b, t
+                     )
+                     SELECT BatchTask_id FROM t",
+                )
+                .await?;
+            client
+                .query_opt(
+                    &statement,
+                    &[
+                        &start.name,
+                        &start.description,
+                        &serial,
+                        &start.request,
+                        &start.response,
+                        &micros(now),
+                        &start.owner.0,
+                        &start.file_name,
+                        &start.context,
+                        &cancellation,
+                        &size,
+                        &json,
+                    ],
+                )
+                .await?
+        }
+    };
+    row.map(|row| Ok(TaskId(column(&row, 0, "BatchTask_id")?)))
+        .transpose()
+}
+
 /// Inserts many tasks in the caller's transaction. Definitions are found (or created) first, one
 /// round trip per distinct name; then each step (parameter blobs, task rows, links) is sent
 /// pipelined for a chunk of tasks, so a large batch costs a few round trips per chunk rather than
