@@ -155,6 +155,10 @@ async fn connection(
             Until::Count(count) if issued.fetch_add(1, Ordering::Relaxed) >= count => break,
             _ => {}
         }
+        // A keep-alive connection takes the next request only once it has finished the last.
+        if sender.ready().await.is_err() {
+            sender = connect(addr).await?;
+        }
         let sent = Instant::now();
         let answer = match sender.send_request(shape.request(addr)?).await {
             Ok(response) => {
@@ -210,6 +214,7 @@ pub async fn paced(
     let mut sent = Vec::with_capacity(count);
     for _ in 0..count {
         ticks.tick().await;
+        sender.ready().await?;
         let at = chrono::Utc::now();
         let response = sender.send_request(shape.request(addr)?).await?;
         let status = response.status().as_u16();

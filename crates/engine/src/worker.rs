@@ -60,6 +60,7 @@ pub(crate) async fn dispatch(inner: Arc<Inner>) {
     // the database again.
     let mut dry = false;
     let mut pace = Turnover::new(&inner);
+    let mut last_round = tokio::time::Instant::now();
     // Runs claimed ahead, oldest first, each waiting for the dispatcher to hand it a slot. The
     // dispatcher is the only one to take slots, so it never sits on one while a run waits.
     let mut in_line: std::collections::VecDeque<oneshot::Sender<OwnedSemaphorePermit>> =
@@ -92,13 +93,21 @@ pub(crate) async fn dispatch(inner: Arc<Inner>) {
         let claimed = loop {
             if dry {
                 tokio::select! {
-                    () = inner.wake.notified() => {}
+                    () = inner.wake.notified() => {
+                        // Woken right after the last round: tasks arrive in a stream, and one
+                        // round a moment later takes several of them instead of one round each.
+                        // A lone task (the last round long ago) is claimed at once.
+                        if last_round.elapsed() < GATHER {
+                            tokio::time::sleep(GATHER).await;
+                        }
+                    }
                     () = tokio::time::sleep(inner.config.poll_interval) => {}
                     () = inner.shutdown.cancelled() => return,
                 }
             }
             let ahead = pace.ahead(&inner);
             let claimed = claim_round(&inner, &names, permits.len(), ahead).await;
+            last_round = tokio::time::Instant::now();
             dry = claimed.len() < permits.len() + ahead;
             if !claimed.is_empty() {
                 break claimed;

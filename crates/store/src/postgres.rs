@@ -375,12 +375,8 @@ impl Store for PgStore {
         if ends.is_empty() {
             return Ok(Vec::new());
         }
-        // Pipelined: the updates go out together and cost about one round trip.
-        in_transaction!(self, |tx| futures_util::future::try_join_all(
-            ends.iter()
-                .map(|end| task::finish(&tx, end.id, &end.lease, &end.finish, end.now))
-        )
-        .await?)
+        let client = self.pool.get().await?;
+        task::finish_many(&client, &ends).await
     }
 
     async fn task_release(

@@ -323,7 +323,12 @@ async fn a_started_task_reads_back_with_its_parameters_in_order(store: Arc<dyn S
     let again = get(store.as_ref(), again).await;
     assert_eq!(again.name, "Echo");
     assert_eq!(
-        again.parameters.as_ref().unwrap().iter().collect::<Vec<_>>(),
+        again
+            .parameters
+            .as_ref()
+            .unwrap()
+            .iter()
+            .collect::<Vec<_>>(),
         vec![("b", "2"), ("a", "1")]
     );
     assert_ne!(again.details_record, task.details_record);

@@ -1058,6 +1058,69 @@ pub(super) async fn finish(
     Ok(changed > 0)
 }
 
+/// Ends many tasks with one statement (so one transaction): each row is matched by id and
+/// fenced by its own lease, exactly as [`finish`] does one.
+pub(super) async fn finish_many(
+    client: &deadpool_postgres::Client,
+    ends: &[crate::TaskEnd],
+) -> Result<Vec<bool>, StoreError> {
+    let ids: Vec<i32> = ends.iter().map(|e| e.id.0).collect();
+    let owners: Vec<&str> = ends.iter().map(|e| e.lease.owner.as_str()).collect();
+    let tokens: Vec<i64> = ends.iter().map(|e| e.lease.token).collect();
+    let states: Vec<i32> = ends.iter().map(|e| e.finish.state.code()).collect();
+    let results: Vec<Option<&str>> = ends.iter().map(|e| e.finish.result.as_deref()).collect();
+    let responses: Vec<Option<&str>> = ends.iter().map(|e| e.finish.response.as_deref()).collect();
+    let percents: Vec<Option<i32>> = ends
+        .iter()
+        .map(|e| e.finish.progress_percent.map(|p| i32::from(p.max(0))))
+        .collect();
+    let descriptions: Vec<Option<&str>> = ends
+        .iter()
+        .map(|e| e.finish.progress_description.as_deref())
+        .collect();
+    let files: Vec<Option<&str>> = ends.iter().map(|e| e.finish.file_name.as_deref()).collect();
+    let nows: Vec<i64> = ends.iter().map(|e| micros(e.now)).collect();
+    let statement = client
+        .prepare_cached(
+            "UPDATE batchtask t SET state = u.state, result = u.result,
+                 response = COALESCE(u.response, t.response),
+                 progressPercent = COALESCE(u.percent, t.progressPercent),
+                 progressDescription = COALESCE(u.description, t.progressDescription),
+                 FileName = COALESCE(u.file, t.FileName),
+                 lease_owner = NULL, lease_token = NULL, lease_expires = NULL, updated = u.now
+             FROM unnest($1::integer[], $2::text[], $3::bigint[], $4::integer[], $5::text[],
+                         $6::text[], $7::integer[], $8::text[], $9::text[], $10::bigint[])
+                  AS u(id, owner, token, state, result, response, percent, description, file,
+                       now)
+             WHERE t.BatchTask_id = u.id AND t.state IN (2, 3) AND t.lease_owner = u.owner
+               AND t.lease_token = u.token
+             RETURNING t.BatchTask_id",
+        )
+        .await?;
+    let rows = client
+        .query(
+            &statement,
+            &[
+                &ids,
+                &owners,
+                &tokens,
+                &states,
+                &results,
+                &responses,
+                &percents,
+                &descriptions,
+                &files,
+                &nows,
+            ],
+        )
+        .await?;
+    let mut written = std::collections::HashSet::with_capacity(rows.len());
+    for row in &rows {
+        written.insert(column::<i32>(row, 0, "BatchTask_id")?);
+    }
+    Ok(ids.iter().map(|id| written.contains(id)).collect())
+}
+
 pub(super) async fn release(
     tx: &Transaction<'_>,
     id: TaskId,
