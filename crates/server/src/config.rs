@@ -31,6 +31,9 @@ pub struct Config {
     /// URLs discovery lists. Default empty: taken from `X-Forwarded-Proto`/`X-Forwarded-Host` or
     /// `Host` per request.
     pub public_url: String,
+    /// The most rows one answer of the OData list (`GET /api/v1/BatchTask`) holds; a longer result
+    /// is cut there and `odata.nextLink` points at the rest. Default 1000.
+    pub odata_page_limit: u32,
     pub engine: EngineSection,
     pub auth: AuthSection,
     pub http: HttpSection,
@@ -174,6 +177,7 @@ impl Default for Config {
             base_zone: "UTC".into(),
             base_path: String::new(),
             public_url: String::new(),
+            odata_page_limit: 1000,
             engine: EngineSection::default(),
             auth: AuthSection::default(),
             http: HttpSection::default(),
@@ -304,6 +308,15 @@ impl Config {
             problems.push(format!(
                 "public_url: {:?} must be an absolute http(s) URL",
                 self.public_url
+            ));
+        }
+        // An answer holds at most this many rows plus one to learn whether more follow, and the
+        // next page's `$skip` is an int32.
+        if self.odata_page_limit == 0 || self.odata_page_limit > i32::MAX.unsigned_abs() {
+            problems.push(format!(
+                "odata_page_limit: {} must be from 1 to {}",
+                self.odata_page_limit,
+                i32::MAX
             ));
         }
         if self.auth.failed_login_window.is_zero() {
@@ -481,6 +494,7 @@ mod tests {
         assert_eq!(config.listen, "127.0.0.1:8080");
         assert_eq!(config.db, "sqlite://sobatch.db");
         assert_eq!(config.engine.lease, Duration::from_secs(30));
+        assert_eq!(config.odata_page_limit, 1000);
         assert_eq!(
             config.retention.succeeded,
             Some(Duration::from_secs(24 * 3600))
@@ -581,11 +595,13 @@ kind = "remote"
                 ("SOBATCH_LISTEN", "nowhere"),
                 ("SOBATCH_BASE_ZONE", "Mars/Olympus"),
                 ("SOBATCH_ENGINE__WORKERS", "0"),
+                ("SOBATCH_ODATA_PAGE_LIMIT", "0"),
             ]),
         )
         .unwrap()
         .validate()
         .unwrap_err();
-        assert_eq!(error.problems.len(), 3, "{error}");
+        assert_eq!(error.problems.len(), 4, "{error}");
+        assert!(error.to_string().contains("odata_page_limit"), "{error}");
     }
 }

@@ -12,11 +12,12 @@ use sobatch_core::Task;
 use sobatch_wire::language::{LanguageRequest, parse_language_headers};
 use sobatch_wire::timezone::{DateRendering, date_rendering, parse_so_timezone};
 use sobatch_wire::{
-    BatchTaskInfo, CarrierInput, ErrorBody, SelectedBatchTaskInfo, render_task_with_styles, xml,
+    ArchivePage, ArchiveShape, BatchTaskInfo, CarrierInput, ErrorBody, SelectedBatchTaskInfo,
+    archive_json, archive_xml, render_task_with_styles, xml,
 };
 
 use crate::error::ApiError;
-use crate::negotiate::{BodyFormat, ReplyFormat, body_format, reply_format};
+use crate::negotiate::{BodyFormat, ReplyFormat, body_format, format_from_query, reply_format};
 use crate::respond;
 use crate::state::AppState;
 
@@ -40,6 +41,8 @@ pub enum Reply {
     NullTask,
     Int(i32),
     Bool(bool),
+    /// A page of the OData archive list, and how to write it.
+    Archive(Box<ArchivePage>, ArchiveShape),
     NoContent,
 }
 
@@ -48,13 +51,21 @@ fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 impl RequestContext {
-    fn from_headers(headers: &HeaderMap, state: &AppState) -> Result<RequestContext, ApiError> {
-        let reply = reply_format(header_text(headers, "accept")).ok_or_else(|| {
-            ApiError::NotAcceptable(
+    fn from_request(
+        headers: &HeaderMap,
+        query: Option<&str>,
+        state: &AppState,
+    ) -> Result<RequestContext, ApiError> {
+        // `$format` overrides `Accept`, as OData has it (spec §1.8); harmless on routes that do not
+        // document it, and it lets an OData client's errors come in the format it asked for.
+        let Some(reply) =
+            format_from_query(query).or_else(|| reply_format(header_text(headers, "accept")))
+        else {
+            return Err(ApiError::NotAcceptable(
                 "none of the media types in Accept can be produced; use application/json or application/xml"
                     .into(),
-            )
-        })?;
+            ));
+        };
         let body = body_format(header_text(headers, "content-type"));
         let zone = header_text(headers, "so-timezone").map(parse_so_timezone);
         let dates = date_rendering(zone.as_ref(), state.dates.zone);
@@ -120,6 +131,9 @@ impl RequestContext {
                 }
                 Reply::Int(n) => respond::json_as(StatusCode::OK, media, &n),
                 Reply::Bool(b) => respond::json_as(StatusCode::OK, media, &b),
+                Reply::Archive(page, shape) => {
+                    respond::json_as(StatusCode::OK, media, &archive_json(&page, &shape))
+                }
                 Reply::NoContent => Response::new(Body::empty()),
             },
             ReplyFormat::Xml(media) => {
@@ -131,6 +145,7 @@ impl RequestContext {
                     Reply::NullTask => xml::null_task_xml(),
                     Reply::Int(n) => xml::int_xml(n),
                     Reply::Bool(b) => xml::bool_xml(b),
+                    Reply::Archive(page, shape) => archive_xml(&page, &shape),
                     Reply::NoContent => String::new(),
                 };
                 respond::typed(StatusCode::OK, media, Body::from(text))
@@ -149,10 +164,11 @@ pub async fn request_context(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let context = match RequestContext::from_headers(request.headers(), &state) {
-        Ok(context) => context,
-        Err(error) => return error.into_response(),
-    };
+    let context =
+        match RequestContext::from_request(request.headers(), request.uri().query(), &state) {
+            Ok(context) => context,
+            Err(error) => return error.into_response(),
+        };
     request.extensions_mut().insert(context.clone());
     let mut response = next.run(request).await;
     if let Ok(value) = HeaderValue::from_str(&context.dates.header_value) {

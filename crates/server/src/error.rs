@@ -4,6 +4,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sobatch_engine::EngineError;
+use sobatch_wire::odata::FilterError;
 use sobatch_wire::{ErrorBody, WireError};
 
 use sobatch_wire::language::ResourceId;
@@ -63,6 +64,15 @@ impl ApiError {
         }
     }
 
+    /// A query option of the OData list that cannot be used: `option` as the spec spells it
+    /// (`$filter`), `detail` naming the offending text and, where there is one, its position.
+    pub fn invalid_query_option(option: &str, detail: &str) -> Self {
+        ApiError::bad_request(message(
+            ResourceId::ErrorInvalidQueryOption,
+            &[option, detail],
+        ))
+    }
+
     pub fn task_not_found(id: impl std::fmt::Display) -> Self {
         ApiError::NotFound(message(ResourceId::ErrorTaskNotFound, &[&id.to_string()]))
     }
@@ -78,6 +88,20 @@ impl From<WireError> for ApiError {
             },
             message: error.message,
         }
+    }
+}
+
+/// A `$filter` that cannot be read or run. The wire crate's messages name the offending text and
+/// its position, except those about the filter as a whole or its end ("the filter ends too
+/// soon"): those get the position appended, so that every answer says where.
+impl From<FilterError> for ApiError {
+    fn from(error: FilterError) -> Self {
+        let detail = if error.message.contains(" at position ") {
+            error.message
+        } else {
+            format!("{} at position {}", error.message, error.position)
+        };
+        ApiError::invalid_query_option("$filter", &detail)
     }
 }
 

@@ -2,6 +2,7 @@
 //! [`Application`], which binds a listener (port 0 in tests), starts the engine and serves until
 //! told to stop. The binary only parses flags and calls in here.
 
+mod archive;
 pub mod auth;
 mod conditional;
 pub mod config;
@@ -118,6 +119,7 @@ impl ApplicationBuilder {
             },
             public_url: config.public_url.clone(),
             local_addr: addr,
+            odata_page_limit: config.odata_page_limit,
         };
         engine
             .definitions_sync()

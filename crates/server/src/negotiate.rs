@@ -100,6 +100,31 @@ pub fn reply_format(accept: Option<&str>) -> Option<ReplyFormat> {
     best.map(|(_, _, index)| OFFERS[index].1)
 }
 
+/// The answer format a `$format` query option names (spec §1.8: `JSON` or `XML`, in any case, or
+/// one of the media types the server writes); `None` for anything else.
+pub fn format_option(value: &str) -> Option<ReplyFormat> {
+    let value = value.trim().to_ascii_lowercase();
+    match value.as_str() {
+        "json" => Some(ReplyFormat::JSON),
+        "xml" => Some(ReplyFormat::Xml("application/xml; charset=utf-8")),
+        media => OFFERS
+            .iter()
+            .find(|(offer, _)| *offer == media)
+            .map(|(_, format)| *format),
+    }
+}
+
+/// The format a query string's `$format` option names, for the answer to follow over `Accept`:
+/// the option's name matches in any case and its value must be one [`format_option`] reads. A
+/// query without a usable one gives `None`, and `Accept` decides.
+pub fn format_from_query(query: Option<&str>) -> Option<ReplyFormat> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query?).ok()?;
+    pairs
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("$format"))
+        .and_then(|(_, value)| format_option(value))
+}
+
 /// `type/subtype;q=0.5` → (lower-cased range, quality); a malformed quality counts as 1.
 fn media_range(part: &str) -> Option<(String, f32)> {
     let mut pieces = part.split(';');
@@ -205,6 +230,21 @@ mod tests {
             body_format(Some("text/plain")),
             Err("text/plain".to_string())
         );
+    }
+
+    #[test]
+    fn the_format_option_names_json_or_xml_in_any_case() {
+        assert_eq!(format_option("JSON"), Some(ReplyFormat::JSON));
+        assert!(is_xml(format_option("xml")));
+        assert!(is_xml(format_option("application/xml")));
+        assert_eq!(
+            media(format_option("text/json")),
+            Some("text/json; charset=utf-8")
+        );
+        assert_eq!(format_option("atom"), None);
+        assert!(is_xml(format_from_query(Some("$top=1&%24FORMAT=Xml"))));
+        assert_eq!(format_from_query(Some("$format=csv")), None);
+        assert_eq!(format_from_query(None), None);
     }
 
     proptest! {

@@ -4,6 +4,7 @@
 
 use sobatch_core::{AssociateId, StateSelector, Task, TaskId, TaskUpdate, Visibility};
 use sobatch_engine::{Caller, Owner, StopReply};
+use sobatch_store::query::{ListedTask, TaskQuery};
 use sobatch_store::{OwnerFilter, TaskFilter};
 use sobatch_wire::CarrierInput;
 
@@ -79,6 +80,18 @@ pub async fn delete(state: &AppState, ids: &[i32]) -> Result<(), ApiError> {
         state.engine.task_delete(&ids).await?;
     }
     Ok(())
+}
+
+/// Whose tasks the OData archive list shows: every task with a row, system and user tasks alike,
+/// to every caller, as the GetAll… methods do (spec §1.6: R1 lists "all rows of the archive", and
+/// the table has no role-based access control). Internal tasks have no row and never appear.
+pub fn archive_owners() -> OwnerFilter {
+    Visibility::Both.into()
+}
+
+/// A page of the archive list, filtered, ordered and paged by the store.
+pub async fn archive(state: &AppState, query: &TaskQuery) -> Result<Vec<ListedTask>, ApiError> {
+    Ok(state.engine.store().task_query(query).await?)
 }
 
 /// The associateIds rule of spec §1.6: none or `[]` is everyone, `0` the system, `-1` every user,

@@ -16,6 +16,8 @@ pub struct AppState {
     pub public_url: String,
     /// Where the server listens; the host of last resort in absolute URLs.
     pub local_addr: std::net::SocketAddr,
+    /// The most rows one answer of the OData list holds (`odata_page_limit`).
+    pub odata_page_limit: u32,
 }
 
 impl AppState {

@@ -4,7 +4,8 @@
 
 use sobatch_wire::ErrorBody;
 use sobatch_wire::language::{
-    Lang, LanguageRequest, ResourceId, localize_or_default, localize_task_or_default, reference,
+    Lang, LanguageRequest, ResourceId, localize_or_default, localize_task_or_default,
+    needs_localization, reference,
 };
 
 /// The language of the server's own texts when a request names none.
@@ -12,6 +13,15 @@ const DEFAULT: Lang = Lang::English;
 
 pub fn localize_task(info: &mut sobatch_wire::BatchTaskInfo, language: &LanguageRequest) {
     localize_task_or_default(info, language, DEFAULT);
+}
+
+/// One stored text people read, such as a cell of the archive list, in the request's language,
+/// as [`localize_task`] shows a task's texts.
+pub fn localize_value(text: &str, language: &LanguageRequest) -> String {
+    if !needs_localization(text) {
+        return text.to_string();
+    }
+    localize_or_default(text, language, DEFAULT).into_owned()
 }
 
 pub fn localize_error(error: &mut ErrorBody, language: &LanguageRequest) {

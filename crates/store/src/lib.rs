@@ -6,6 +6,7 @@
 mod cluster;
 mod error;
 mod postgres;
+pub mod query;
 mod sqlite;
 
 use std::sync::Arc;
@@ -194,6 +195,12 @@ pub trait Store: Send + Sync + 'static {
     async fn task_id_reserve(&self) -> Result<TaskId, StoreError>;
     async fn task_get(&self, id: TaskId) -> Result<Option<Task>, StoreError>;
     async fn task_list(&self, filter: &TaskFilter) -> Result<Vec<Task>, StoreError>;
+    /// A page of the archive task list (spec §1.8): one parameterised statement, filtered,
+    /// ordered and paged by the database.
+    async fn task_query(
+        &self,
+        query: &query::TaskQuery,
+    ) -> Result<Vec<query::ListedTask>, StoreError>;
     /// Writes the members `update` names, bumps `updated`/`updatedCount`, and returns the task as it
     /// now is; `None` if there is no such task.
     async fn task_update(

@@ -12,6 +12,7 @@
 
 mod cluster;
 mod migrate;
+mod query;
 mod task;
 
 use std::str::FromStr;
@@ -293,6 +294,14 @@ impl Store for PgStore {
 
     async fn task_list(&self, filter: &TaskFilter) -> Result<Vec<Task>, StoreError> {
         in_transaction!(self, |tx| task::list(&tx, filter).await?)
+    }
+
+    async fn task_query(
+        &self,
+        query: &crate::query::TaskQuery,
+    ) -> Result<Vec<crate::query::ListedTask>, StoreError> {
+        let client = self.pool.get().await?;
+        query::run(&client, query).await
     }
 
     async fn task_update(

@@ -8,6 +8,7 @@
 mod associate;
 pub(crate) mod codec;
 mod migrate;
+mod query;
 mod read;
 mod task;
 mod write;
@@ -177,6 +178,14 @@ impl Store for SqliteStore {
         self.readers
             .run(move |conn| task::list(conn, &filter))
             .await
+    }
+
+    async fn task_query(
+        &self,
+        query: &crate::query::TaskQuery,
+    ) -> Result<Vec<crate::query::ListedTask>, StoreError> {
+        let query = query.clone();
+        self.readers.run(move |conn| query::run(conn, &query)).await
     }
 
     async fn task_update(

@@ -47,6 +47,10 @@ macro_rules! conformance {
     };
 }
 
+// Declared after `conformance!`, which it uses too.
+#[path = "conformance/query.rs"]
+mod query;
+
 conformance! {
     // PostgreSQL's fixture returns `None` unless SOBATCH_TEST_POSTGRES_URL is set.
     backends: [

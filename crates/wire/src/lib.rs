@@ -5,6 +5,7 @@
 //! Wire types are not domain types: this crate converts between the two at the edge and never
 //! reaches the store or the engine. Its types deliberately never share a name with a domain type.
 
+pub mod archive;
 pub mod carrier;
 pub mod client;
 pub mod date;
@@ -16,6 +17,10 @@ pub mod odata;
 pub mod timezone;
 pub mod xml;
 
+pub use archive::{
+    ArchiveMode, ArchiveOutput, ArchivePage, ArchiveRow, ArchiveShape, Cell, archive_json,
+    archive_xml,
+};
 pub use carrier::{
     BATCH_TASK_INFO_MEMBERS, BatchTaskInfo, MemberSelection, SelectedBatchTaskInfo, render_task,
     render_task_with_styles,

@@ -18,7 +18,7 @@ mod operator;
 mod parser;
 mod token;
 
-pub use column::{BATCH_TASK_COLUMNS, ColumnType, bind};
+pub use column::{BATCH_TASK_COLUMNS, ColumnType, DateLiteral, bind, date_literal};
 pub use operator::{Operator, Period};
 pub use parser::parse;
 

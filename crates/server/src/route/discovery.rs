@@ -32,7 +32,11 @@ impl Serialize for Ordered {
 
 /// The absolute base of this server as the client reached it: a configured public URL, else the
 /// forwarded or direct scheme and host, plus the base path the request came in under.
-fn public_base(state: &AppState, headers: &HeaderMap, mounted: Option<&MountedUnder>) -> String {
+pub(super) fn public_base(
+    state: &AppState,
+    headers: &HeaderMap,
+    mounted: Option<&MountedUnder>,
+) -> String {
     if !state.public_url.is_empty() {
         return state.public_url.trim_end_matches('/').to_string();
     }
@@ -95,9 +99,23 @@ pub async fn api_v1_routes(State(state): State<AppState>, request: Request) -> R
     let mut routes: Vec<(String, Vec<(&'static str, String)>)> = vec![
         (
             "/api/v1/BatchTask".into(),
+            vec![
+                (
+                    "GET",
+                    "List batch tasks as the OData archive BatchTasks ($select, $filter, $orderBy, $top, $skip, $mode)."
+                        .into(),
+                ),
+                (
+                    "POST",
+                    "Start a batch job from a BatchTaskInfo; returns the new id.".into(),
+                ),
+            ],
+        ),
+        (
+            "/api/v1/Archive/BatchTasks".into(),
             vec![(
-                "POST",
-                "Start a batch job from a BatchTaskInfo; returns the new id.".into(),
+                "GET",
+                "The OData archive BatchTasks, as GET /api/v1/BatchTask.".into(),
             )],
         ),
         (

@@ -1,6 +1,7 @@
 //! The HTTP routes: the SuperOffice surface (behind authentication) and our own service routes.
 
 mod agents;
+mod archive;
 mod batch_task;
 mod definition;
 mod discovery;
@@ -25,13 +26,28 @@ use crate::text::message;
 
 /// Literal path segments of the SuperOffice surface. ASP.NET matches routes case-insensitively, so
 /// clients send any case; requests are rewritten to this spelling before routing.
-const CANONICAL_SEGMENTS: &[&str] = &["api", "v1", "BatchTask", "Stop", "Agents", "Batch"];
+const CANONICAL_SEGMENTS: &[&str] = &[
+    "api",
+    "v1",
+    "BatchTask",
+    "Stop",
+    "Agents",
+    "Batch",
+    "Archive",
+    "BatchTasks",
+];
 
 pub fn router(state: AppState, body_limit: usize) -> Router {
     let superoffice = Router::new()
         .route(
             "/api/v1/BatchTask",
-            post(batch_task::batch_task_start).fallback(method_not_allowed),
+            get(archive::batch_task_list)
+                .post(batch_task::batch_task_start)
+                .fallback(method_not_allowed),
+        )
+        .route(
+            archive::ARCHIVE_PATH,
+            get(archive::archive_batch_tasks_list).fallback(method_not_allowed),
         )
         .route(
             "/api/v1/BatchTask/{segment}",
@@ -237,5 +253,9 @@ mod tests {
             "/api/v1/BatchTask/started?x=1"
         );
         assert_eq!(rewrite("/api/v1/BatchTask/New"), "/api/v1/BatchTask/New");
+        assert_eq!(
+            rewrite("/API/v1/archive/BATCHTASKS?$top=1"),
+            "/api/v1/Archive/BatchTasks?$top=1"
+        );
     }
 }

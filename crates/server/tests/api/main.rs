@@ -13,5 +13,6 @@ mod definitions;
 mod engine;
 mod helpers;
 mod internal;
+mod odata;
 mod shutdown;
 mod worker;

@@ -47,7 +47,11 @@ async fn query_opt(
 }
 
 /// Reads a column. A value of the wrong type is corruption, not a database failure.
-fn column<'a, T: FromSql<'a>>(row: &'a Row, index: usize, name: &str) -> Result<T, StoreError> {
+pub(super) fn column<'a, T: FromSql<'a>>(
+    row: &'a Row,
+    index: usize,
+    name: &str,
+) -> Result<T, StoreError> {
     row.try_get(index)
         .map_err(|e| corrupt(format!("{name}: {e}")))
 }
@@ -242,14 +246,26 @@ pub(super) async fn definition_configure(
 
 // Tasks.
 
+/// The task columns [`decode`] reads first, in its order, from `batchtask t` joined to
+/// `batchtaskdefinition d`; the archive list selects them too.
+macro_rules! task_columns {
+    () => {
+        "t.BatchTask_id, COALESCE(d.name, ''), t.registered_associate_id,
+       t.detailsTable, t.detailsRecord, t.lastStarted, t.registered, t.updated, t.updatedCount,
+       t.startCount, t.dbTag, t.context, t.result, t.state, t.description, t.response, t.request,
+       t.progressDescription, t.progressPercent, t.FileName, t.cancellationBehaviour"
+    };
+}
+pub(super) use task_columns;
+
 /// A task with its definition's name and, when the task owns one, its parameter blob (only if a
 /// linkType-6 link from this very task vouches for it, as in the SQLite backend).
 macro_rules! task_select {
     () => {
-        "SELECT t.BatchTask_id, COALESCE(d.name, ''), t.registered_associate_id,
-       t.detailsTable, t.detailsRecord, t.lastStarted, t.registered, t.updated, t.updatedCount,
-       t.startCount, t.dbTag, t.context, t.result, t.state, t.description, t.response, t.request,
-       t.progressDescription, t.progressPercent, t.FileName, t.cancellationBehaviour,
+        concat!(
+            "SELECT ",
+            task_columns!(),
+            ",
        b.BinaryObject_id, b.binaryData, b.isZipped, b.isEncrypted
 FROM batchtask t
 LEFT JOIN batchtaskdefinition d ON d.BatchTaskDefinition_id = t.BatchTaskDefinition_id
@@ -257,10 +273,11 @@ LEFT JOIN binaryobject b ON t.detailsTable = 205 AND b.BinaryObject_id = t.detai
     AND EXISTS (SELECT 1 FROM binaryobjectlink l
                 WHERE l.ownerTable = 243 AND l.ownerRecord = t.BatchTask_id AND l.linkType = 6
                   AND l.binaryObjectId = b.BinaryObject_id)"
+        )
     };
 }
 
-fn decode(row: &Row) -> Result<Task, StoreError> {
+pub(super) fn decode(row: &Row) -> Result<Task, StoreError> {
     let id: i32 = column(row, 0, "BatchTask_id")?;
     decode_columns(row, id).map_err(|error| match error {
         StoreError::Corrupt(reason) => corrupt(format!("batchtask {id}: {reason}")),

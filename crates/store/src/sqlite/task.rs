@@ -22,15 +22,27 @@ use crate::{
     TaskClaimParams, TaskFilter, TaskFinish, TaskProgress, TaskPruneParams, table,
 };
 
+/// The task columns [`decode`] reads first, in its order, from `batchtask t` joined to
+/// `batchtaskdefinition d`; the archive list selects them too.
+macro_rules! task_columns {
+    () => {
+        "t.BatchTask_id, COALESCE(d.name, ''), t.registered_associate_id, t.detailsTable,
+       t.detailsRecord, t.lastStarted, t.registered, t.updated, t.updatedCount, t.startCount,
+       t.dbTag, t.context, t.result, t.state, t.description, t.response, t.request,
+       t.progressDescription, t.progressPercent, t.FileName, t.cancellationBehaviour"
+    };
+}
+pub(super) use task_columns;
+
 /// A task with its definition's name and, when the task owns one, its parameter blob. The blob is
 /// read only if a linkType-6 link from this very task vouches for it: a caller may point
 /// DetailsTable/DetailsRecord at any blob, and that must not be taken for parameters.
 macro_rules! task_select {
     () => {
-        "SELECT t.BatchTask_id, COALESCE(d.name, ''), t.registered_associate_id, t.detailsTable,
-       t.detailsRecord, t.lastStarted, t.registered, t.updated, t.updatedCount, t.startCount,
-       t.dbTag, t.context, t.result, t.state, t.description, t.response, t.request,
-       t.progressDescription, t.progressPercent, t.FileName, t.cancellationBehaviour,
+        concat!(
+            "SELECT ",
+            task_columns!(),
+            ",
        b.BinaryObject_id, b.binaryData, b.isZipped, b.isEncrypted
 FROM batchtask t
 LEFT JOIN batchtaskdefinition d ON d.BatchTaskDefinition_id = t.BatchTaskDefinition_id
@@ -38,10 +50,11 @@ LEFT JOIN binaryobject b ON t.detailsTable = 205 AND b.BinaryObject_id = t.detai
     AND EXISTS (SELECT 1 FROM binaryobjectlink l
                 WHERE l.ownerTable = 243 AND l.ownerRecord = t.BatchTask_id AND l.linkType = 6
                   AND l.binaryObjectId = b.BinaryObject_id)"
+        )
     };
 }
 
-fn decode(row: &Row<'_>) -> Result<Task, StoreError> {
+pub(super) fn decode(row: &Row<'_>) -> Result<Task, StoreError> {
     let id: i64 = column(row, 0, "BatchTask_id")?;
     // Context is added only on failure, so that a good row costs no formatting.
     decode_columns(row, id).map_err(|error| match error {

@@ -357,6 +357,17 @@ resources! {
         nl: "de database is niet beschikbaar; probeer het zo opnieuw",
         fr: "la base de données est indisponible ; réessayez dans un instant",
     }
+    /// 400 for a query option of the OData archive list that cannot be used; {0} is the option
+    /// (`$filter`), {1} what is wrong with it, naming the offending text and its position.
+    ErrorInvalidQueryOption = "SR_SOBATCH_ERROR_INVALID_QUERY_OPTION" [Text, Text] {
+        en: "the query option {0} is not valid: {1}",
+        nb: "spørringsvalget {0} er ugyldig: {1}",
+        sv: "frågealternativet {0} är ogiltigt: {1}",
+        da: "forespørgselsindstillingen {0} er ugyldig: {1}",
+        de: "die Abfrageoption {0} ist ungültig: {1}",
+        nl: "de queryoptie {0} is ongeldig: {1}",
+        fr: "l'option de requête {0} n'est pas valide : {1}",
+    }
 }
 
 impl ResourceId {

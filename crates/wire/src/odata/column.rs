@@ -5,8 +5,9 @@
 use std::fmt;
 use std::slice;
 
-use chrono::{Datelike, NaiveDate, NaiveTime};
+use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime};
 use chrono_tz::Tz;
+use sobatch_core::Timestamp;
 
 use super::{Condition, Filter, FilterError, Literal, Operand, Operator, Value};
 use crate::date::parse_date;
@@ -242,15 +243,44 @@ fn bind_condition(
     Ok(())
 }
 
-/// Whether `text` is a date a filter may compare with: `YYYY-M-D` as the spec's examples write it,
-/// optionally followed by `T` or a space and `H:MM` or `H:MM:SS`, or anything
-/// [`crate::date::parse_date`] reads (full width, with a fraction or an offset). Year 0 and
-/// earlier are refused, as .NET cannot hold them.
-fn is_date(text: &str) -> bool {
-    is_short_date(text) || parse_date(text, Tz::UTC).is_some()
+/// What a date literal of a filter says, before a time zone gives it an instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateLiteral {
+    /// A whole day, `'2024-1-1'`.
+    Day(NaiveDate),
+    /// Wall time without an offset, `'2024-1-1 8:05'`: an instant only in some zone.
+    WallTime(NaiveDateTime),
+    /// A time with `Z` or an offset, `'2024-05-02T08:15:30Z'`: the same instant in every zone.
+    Instant(Timestamp),
 }
 
-fn is_short_date(text: &str) -> bool {
+/// Reads a date a filter may compare with: `YYYY-M-D` as the spec's examples write it,
+/// optionally followed by `T` or a space and `H:MM` or `H:MM:SS`, or anything
+/// [`crate::date::parse_date`] reads (full width, with a fraction or an offset). Year 0 and
+/// earlier are refused, as .NET cannot hold them. [`bind`] accepts exactly the texts this reads.
+pub fn date_literal(text: &str) -> Option<DateLiteral> {
+    if let Some(short) = short_date(text) {
+        return Some(short);
+    }
+    let parsed = parse_date(text, Tz::UTC)?;
+    // `parse_date` reads 19 fixed-width characters of wall time, then a fraction of digits, then
+    // the suffix: a `Z`, `+` or `-` after them can only be the offset.
+    let suffixed = text
+        .trim()
+        .get(19..)
+        .is_some_and(|rest| rest.contains(['Z', 'z', '+', '-']));
+    Some(if suffixed {
+        DateLiteral::Instant(parsed)
+    } else {
+        DateLiteral::WallTime(parsed.naive_utc())
+    })
+}
+
+fn is_date(text: &str) -> bool {
+    date_literal(text).is_some()
+}
+
+fn short_date(text: &str) -> Option<DateLiteral> {
     let (date, time) = match text.split_once(['T', 't', ' ']) {
         Some((date, time)) => (date, Some(time)),
         None => (text, None),
@@ -259,28 +289,31 @@ fn is_short_date(text: &str) -> bool {
     let (Some(year), Some(month), Some(day), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
-        return false;
+        return None;
     };
     let (Some(year), Some(month), Some(day)) =
         (number(year, 4, 4), number(month, 1, 2), number(day, 1, 2))
     else {
-        return false;
+        return None;
     };
-    let Some(date) = i32::try_from(year)
+    let date = i32::try_from(year)
         .ok()
-        .and_then(|year| NaiveDate::from_ymd_opt(year, month, day))
-    else {
-        return false;
-    };
-    date.year() >= 1 && time.is_none_or(is_short_time)
+        .and_then(|year| NaiveDate::from_ymd_opt(year, month, day))?;
+    if date.year() < 1 {
+        return None;
+    }
+    match time {
+        None => Some(DateLiteral::Day(date)),
+        Some(time) => short_time(time).map(|time| DateLiteral::WallTime(date.and_time(time))),
+    }
 }
 
-fn is_short_time(text: &str) -> bool {
+fn short_time(text: &str) -> Option<NaiveTime> {
     let mut parts = text.split(':');
     let (Some(hour), Some(minute), second, None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
-        return false;
+        return None;
     };
     let second = match second {
         Some(second) => number(second, 2, 2),
@@ -289,9 +322,9 @@ fn is_short_time(text: &str) -> bool {
     let (Some(hour), Some(minute), Some(second)) =
         (number(hour, 1, 2), number(minute, 2, 2), second)
     else {
-        return false;
+        return None;
     };
-    NaiveTime::from_hms_opt(hour, minute, second).is_some()
+    NaiveTime::from_hms_opt(hour, minute, second)
 }
 
 /// The value of `text` if it is `min` to `max` ASCII digits.
@@ -345,6 +378,35 @@ mod tests {
         ] {
             assert!(!is_date(text), "{text}");
         }
+    }
+
+    #[test]
+    fn date_literals_say_whether_they_are_a_day_a_wall_time_or_an_instant() {
+        let day = NaiveDate::from_ymd_opt(2024, 2, 29).unwrap();
+        assert_eq!(date_literal("2024-2-29"), Some(DateLiteral::Day(day)));
+        assert_eq!(
+            date_literal("2024-2-29 8:05"),
+            Some(DateLiteral::WallTime(day.and_hms_opt(8, 5, 0).unwrap()))
+        );
+        assert_eq!(
+            date_literal("2024-02-29T08:05:00.5"),
+            Some(DateLiteral::WallTime(
+                day.and_hms_milli_opt(8, 5, 0, 500).unwrap()
+            ))
+        );
+        assert_eq!(
+            date_literal("2024-02-29T08:05:00+02:00"),
+            Some(DateLiteral::Instant(
+                day.and_hms_opt(6, 5, 0).unwrap().and_utc()
+            ))
+        );
+        assert_eq!(
+            date_literal("2024-02-29T08:05:00.25Z"),
+            Some(DateLiteral::Instant(
+                day.and_hms_milli_opt(8, 5, 0, 250).unwrap().and_utc()
+            ))
+        );
+        assert_eq!(date_literal("2024-02-30"), None);
     }
 
     #[test]

@@ -333,6 +333,10 @@ fn the_reference_strings_are_a_stored_format() {
             ResourceId::TaskRestartsExhausted,
             "[SR_SOBATCH_TASK_RESTARTS_EXHAUSTED]",
         ),
+        (
+            ResourceId::ErrorInvalidQueryOption,
+            "[SR_SOBATCH_ERROR_INVALID_QUERY_OPTION]",
+        ),
     ];
     assert_eq!(expected.len(), ResourceId::ALL.len());
     for (id, text) in expected {

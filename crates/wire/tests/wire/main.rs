@@ -5,6 +5,7 @@
 // clippy.toml already allows inside the tests themselves.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod archive;
 mod client;
 mod fixture;
 mod form;

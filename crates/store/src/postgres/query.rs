@@ -1,0 +1,82 @@
+//! The archive task list (spec §1.8) on PostgreSQL: runs the statement [`crate::query::sql`]
+//! compiles, with this backend's select list, and decodes its rows into [`ListedTask`]s.
+//!
+//! The statement is not prepared and cached like the others. Its text follows the client's filter,
+//! so the per-connection cache (unbounded) would grow with every new filter shape; and a named
+//! statement run often enough gets a generic plan that cannot see the bound values, which for
+//! `state = $1 ORDER BY id LIMIT n` is a walk of the primary key past every finished task. Sent
+//! with its parameter types in one round trip instead, it is planned afresh with the actual values.
+
+use sobatch_core::{AssociateId, Task};
+use tokio_postgres::types::{ToSql, Type};
+use tokio_postgres::{Client, Row};
+
+use super::task::{column, decode, task_columns};
+use crate::StoreError;
+use crate::query::sql::{Dialect, Param, compile};
+use crate::query::{ListedTask, TaskQuery};
+use crate::sqlite::codec::corrupt;
+
+/// The columns `decode` reads (its parameter blob columns NULL, typed as it reads them: no column
+/// shows parameters, and the blob join would cost a lookup per row), then those only the list
+/// shows. Associate 0 is the system and has no name, whatever rows exist.
+const SELECT: &str = concat!(
+    "SELECT ",
+    task_columns!(),
+    ",
+       NULL::integer, NULL::bytea, NULL::integer, NULL::integer,
+       COALESCE(t.BatchTaskDefinition_id, 0), COALESCE(d.description, ''), COALESCE(d.timeout, 0),
+       t.updated_associate_id, ra.name, ua.name
+FROM batchtask t
+LEFT JOIN batchtaskdefinition d ON d.BatchTaskDefinition_id = t.BatchTaskDefinition_id
+LEFT JOIN associate ra
+       ON ra.associate_id = t.registered_associate_id AND t.registered_associate_id <> 0
+LEFT JOIN associate ua
+       ON ua.associate_id = t.updated_associate_id AND t.updated_associate_id <> 0"
+);
+
+/// The statement as it will run, with its values.
+fn statement(query: &TaskQuery) -> Result<(String, Vec<Param>), StoreError> {
+    let compiled = compile(query, Dialect::Postgres)?;
+    Ok((format!("{SELECT}{}", compiled.sql), compiled.params))
+}
+
+/// One statement needs no transaction of its own: it reads one snapshot either way.
+pub(super) async fn run(client: &Client, query: &TaskQuery) -> Result<Vec<ListedTask>, StoreError> {
+    let (sql, params) = statement(query)?;
+    let typed: Vec<(&(dyn ToSql + Sync), Type)> = params.iter().map(typed).collect();
+    let rows = client.query_typed(&sql, &typed).await?;
+    rows.iter().map(decode_listed).collect()
+}
+
+fn typed(param: &Param) -> (&(dyn ToSql + Sync), Type) {
+    match param {
+        Param::Int(i) => (i, Type::INT8),
+        Param::Text(s) => (s, Type::TEXT),
+        Param::Ints(list) => (list, Type::INT8_ARRAY),
+        Param::Texts(list) => (list, Type::TEXT_ARRAY),
+        // NULL: no limit.
+        Param::Limit(limit) => (limit, Type::INT8),
+    }
+}
+
+fn decode_listed(row: &Row) -> Result<ListedTask, StoreError> {
+    let task = decode(row)?;
+    let id = task.id;
+    listed(row, task).map_err(|error| match error {
+        StoreError::Corrupt(reason) => corrupt(format!("batchtask {id}: {reason}")),
+        other => other,
+    })
+}
+
+fn listed(row: &Row, task: Task) -> Result<ListedTask, StoreError> {
+    Ok(ListedTask {
+        definition_id: column(row, 25, "BatchTaskDefinition_id")?,
+        definition_description: column(row, 26, "definition description")?,
+        definition_timeout: column(row, 27, "definition timeout")?,
+        updated_by: AssociateId(column(row, 28, "updated_associate_id")?),
+        registered_by_name: column(row, 29, "registered associate name")?,
+        updated_by_name: column(row, 30, "updated associate name")?,
+        task,
+    })
+}
