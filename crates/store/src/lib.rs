@@ -196,7 +196,8 @@ pub trait Store: Send + Sync + 'static {
     async fn task_get(&self, id: TaskId) -> Result<Option<Task>, StoreError>;
     async fn task_list(&self, filter: &TaskFilter) -> Result<Vec<Task>, StoreError>;
     /// A page of the archive task list (spec §1.8): one parameterised statement, filtered,
-    /// ordered and paged by the database.
+    /// ordered and paged by the database, after one small lookup per test of a definition's
+    /// column that turns it into a test of the task's definition id.
     async fn task_query(
         &self,
         query: &query::TaskQuery,

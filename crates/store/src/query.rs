@@ -1,6 +1,7 @@
 //! The task list of the OData archive (spec §1.8) in the store's own terms: which tasks, in which
-//! order, which page. Every backend compiles a [`TaskQuery`] to one parameterised SQL statement;
-//! nothing here is text from a client, and nothing is filtered in memory.
+//! order, which page. Every backend compiles a [`TaskQuery`] to one parameterised SQL statement
+//! (after small lookups that turn tests of a definition's columns into ids); nothing here is
+//! text from a client, and nothing is filtered in memory.
 //!
 //! The server binds a client's `$filter` to this: operator spellings, date periods in the
 //! request's time zone and `currentAssociate` are resolved there, so that a query here holds only

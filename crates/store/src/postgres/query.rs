@@ -13,7 +13,7 @@ use tokio_postgres::{Client, Row};
 
 use super::task::{column, decode, task_columns};
 use crate::StoreError;
-use crate::query::sql::{Dialect, Param, compile};
+use crate::query::sql::{Dialect, Param, compile, definition_lookups, resolve_definitions};
 use crate::query::{ListedTask, TaskQuery};
 use crate::sqlite::codec::corrupt;
 
@@ -41,8 +41,30 @@ fn statement(query: &TaskQuery) -> Result<(String, Vec<Param>), StoreError> {
     Ok((format!("{SELECT}{}", compiled.sql), compiled.params))
 }
 
-/// One statement needs no transaction of its own: it reads one snapshot either way.
+/// No transaction of its own: the lookups of definitions and the list read separate snapshots,
+/// and a definition created between them only makes the list as it was a moment earlier.
 pub(super) async fn run(client: &Client, query: &TaskQuery) -> Result<Vec<ListedTask>, StoreError> {
+    let lookups = definition_lookups(&query.predicate, Dialect::Postgres)?;
+    let resolved;
+    let query = if lookups.is_empty() {
+        query
+    } else {
+        let mut found = Vec::with_capacity(lookups.len());
+        for lookup in lookups {
+            let typed: Vec<(&(dyn ToSql + Sync), Type)> = lookup.params.iter().map(typed).collect();
+            let rows = client.query_typed(&lookup.sql, &typed).await?;
+            let ids = rows
+                .iter()
+                .map(|row| column::<i32>(row, 0, "BatchTaskDefinition_id").map(i64::from))
+                .collect::<Result<Vec<_>, _>>()?;
+            found.push(ids);
+        }
+        resolved = TaskQuery {
+            predicate: resolve_definitions(&query.predicate, found),
+            ..query.clone()
+        };
+        &resolved
+    };
     let (sql, params) = statement(query)?;
     let typed: Vec<(&(dyn ToSql + Sync), Type)> = params.iter().map(typed).collect();
     let rows = client.query_typed(&sql, &typed).await?;

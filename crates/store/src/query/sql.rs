@@ -70,6 +70,84 @@ pub(crate) fn compile(query: &TaskQuery, dialect: Dialect) -> Result<Compiled, S
     })
 }
 
+/// The statements that find, for each test of a definition's column in `predicate` (in the order
+/// [`resolve_definitions`] takes them), the ids of the definitions it holds for.
+///
+/// Definitions are few, so finding them first and testing the task's definition id against the
+/// ids found lets the planner see which definitions it is after: against a subquery PostgreSQL
+/// cannot tell a name no task has from a common one, and walks every task for it.
+pub(crate) fn definition_lookups(
+    predicate: &Predicate,
+    dialect: Dialect,
+) -> Result<Vec<Compiled>, StoreError> {
+    check(predicate)?;
+    let mut lookups = Vec::new();
+    visit_definition_tests(predicate, &mut |expr, column, test| {
+        let mut out = Writer {
+            dialect,
+            sql: String::from(
+                "SELECT dq.BatchTaskDefinition_id FROM batchtaskdefinition dq WHERE ",
+            ),
+            params: Vec::new(),
+        };
+        out.comparison(expr, column.kind(), test);
+        lookups.push(Compiled {
+            sql: out.sql,
+            params: out.params,
+        });
+    });
+    Ok(lookups)
+}
+
+/// `predicate` with each test of a definition's column replaced by a test of the task's
+/// definition id against the ids its lookup found (`found`, in the order of
+/// [`definition_lookups`]). A task without a definition passes neither the one nor the other, and
+/// both negations; so the meaning is unchanged.
+pub(crate) fn resolve_definitions(predicate: &Predicate, found: Vec<Vec<i64>>) -> Predicate {
+    fn replace(predicate: &Predicate, found: &mut std::vec::IntoIter<Vec<i64>>) -> Predicate {
+        match predicate {
+            Predicate::And(items) => {
+                Predicate::And(items.iter().map(|item| replace(item, found)).collect())
+            }
+            Predicate::Or(items) => {
+                Predicate::Or(items.iter().map(|item| replace(item, found)).collect())
+            }
+            Predicate::Not(inner) => Predicate::Not(Box::new(replace(inner, found))),
+            Predicate::Test(column, _) if matches!(target(*column), Target::Definition(_)) => {
+                let ids = found.next().unwrap_or_default();
+                Predicate::Test(
+                    Column::DefinitionId,
+                    Test::OneOf(ids.into_iter().map(Value::Int).collect()),
+                )
+            }
+            other => other.clone(),
+        }
+    }
+    replace(predicate, &mut found.into_iter())
+}
+
+/// Calls `each` for every test of a definition's column, in order. Recursive, but only over a
+/// predicate [`check`] has bounded.
+fn visit_definition_tests(
+    predicate: &Predicate,
+    each: &mut impl FnMut(&'static str, Column, &Test),
+) {
+    match predicate {
+        Predicate::All | Predicate::Nothing => {}
+        Predicate::And(items) | Predicate::Or(items) => {
+            for item in items {
+                visit_definition_tests(item, each);
+            }
+        }
+        Predicate::Not(inner) => visit_definition_tests(inner, each),
+        Predicate::Test(column, test) => {
+            if let Target::Definition(expr) = target(*column) {
+                each(expr, *column, test);
+            }
+        }
+    }
+}
+
 /// Refuses what cannot be compiled before anything is written, walking the predicate without
 /// recursion so that no input can exhaust the stack.
 fn check(predicate: &Predicate) -> Result<(), StoreError> {

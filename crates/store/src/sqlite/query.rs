@@ -8,7 +8,7 @@ use sobatch_core::{AssociateId, Task};
 use super::codec::{column, narrow};
 use super::task::{decode, task_columns};
 use crate::StoreError;
-use crate::query::sql::{Dialect, Param, compile};
+use crate::query::sql::{Dialect, Param, compile, definition_lookups, resolve_definitions};
 use crate::query::{ListedTask, TaskQuery};
 
 /// The columns `decode` reads (its parameter blob columns NULL: no column shows parameters, and
@@ -41,6 +41,30 @@ fn statement(query: &TaskQuery) -> Result<(String, Vec<Value>), StoreError> {
 }
 
 pub(super) fn run(conn: &Connection, query: &TaskQuery) -> Result<Vec<ListedTask>, StoreError> {
+    let lookups = definition_lookups(&query.predicate, Dialect::Sqlite)?;
+    let resolved;
+    let query = if lookups.is_empty() {
+        query
+    } else {
+        let mut found = Vec::with_capacity(lookups.len());
+        for lookup in lookups {
+            let values = lookup
+                .params
+                .into_iter()
+                .map(value)
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut statement = conn.prepare_cached(&lookup.sql)?;
+            let ids = statement
+                .query_map(params_from_iter(values.iter()), |row| row.get::<_, i64>(0))?
+                .collect::<Result<Vec<_>, _>>()?;
+            found.push(ids);
+        }
+        resolved = TaskQuery {
+            predicate: resolve_definitions(&query.predicate, found),
+            ..query.clone()
+        };
+        &resolved
+    };
     let (sql, values) = statement(query)?;
     // The cache is an LRU of bounded size, so shapes that come and go cannot grow it; SQLite plans
     // without looking at bound values, so a cached plan is as good as a fresh one.
