@@ -33,6 +33,32 @@ pub struct Fresh {
 
 static SEQUENCE: AtomicUsize = AtomicUsize::new(0);
 
+/// PostgreSQL databases created and not yet dropped, as (server URL, name): a measurement that
+/// fails half-way leaves its database here for [`drop_leftovers`].
+static CREATED: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
+
+/// Drops every database a measurement created and did not drop itself; run at the end, whether
+/// the bench succeeded or not.
+pub async fn drop_leftovers() {
+    let leftovers = CREATED
+        .lock()
+        .map(|mut created| std::mem::take(&mut *created))
+        .unwrap_or_default();
+    for (pg_url, name) in leftovers {
+        if let Err(error) = drop_named(&pg_url, &name).await {
+            eprintln!("could not drop database {name}: {error:#}");
+        }
+    }
+}
+
+async fn drop_named(pg_url: &str, name: &str) -> Result<()> {
+    let admin = admin(pg_url).await?;
+    admin
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .await?;
+    Ok(())
+}
+
 impl Fresh {
     pub async fn create(backend: Backend, dir: &std::path::Path, pg_url: &str) -> Result<Fresh> {
         let n = SEQUENCE.fetch_add(1, Ordering::Relaxed);
@@ -52,6 +78,9 @@ impl Fresh {
                     .batch_execute(&format!("CREATE DATABASE {name}"))
                     .await
                     .with_context(|| format!("create database {name} on {pg_url}"))?;
+                if let Ok(mut created) = CREATED.lock() {
+                    created.push((pg_url.to_string(), name.clone()));
+                }
                 Ok(Fresh {
                     url: with_database(pg_url, &name),
                     postgres: Some((pg_url.to_string(), name)),
@@ -83,10 +112,10 @@ impl Fresh {
     /// Drops a PostgreSQL database; a file goes with the bench's directory.
     pub async fn drop_database(self) -> Result<()> {
         if let Some((pg_url, name)) = &self.postgres {
-            let admin = admin(pg_url).await?;
-            admin
-                .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .await?;
+            drop_named(pg_url, name).await?;
+            if let Ok(mut created) = CREATED.lock() {
+                created.retain(|(_, created)| created != name);
+            }
         }
         Ok(())
     }

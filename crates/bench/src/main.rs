@@ -80,7 +80,11 @@ fn main() -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(bench(cli))
+    runtime.block_on(async {
+        let outcome = bench(cli).await;
+        db::drop_leftovers().await;
+        outcome
+    })
 }
 
 async fn bench(cli: Cli) -> Result<()> {
