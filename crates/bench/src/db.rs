@@ -82,7 +82,7 @@ impl Fresh {
                     created.push((pg_url.to_string(), name.clone()));
                 }
                 Ok(Fresh {
-                    url: with_database(pg_url, &name),
+                    url: sobatch_store::url_with_database(pg_url, &name),
                     postgres: Some((pg_url.to_string(), name)),
                     _file: None,
                 })
@@ -127,39 +127,4 @@ async fn admin(url: &str) -> Result<tokio_postgres::Client> {
         .with_context(|| format!("connect to {url}"))?;
     tokio::spawn(connection);
     Ok(client)
-}
-
-/// The URL with its database replaced by `name`.
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (url, None),
-    };
-    let authority_start = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let base = match base[authority_start..].find('/') {
-        Some(slash) => &base[..authority_start + slash],
-        None => base,
-    };
-    match query {
-        Some(query) => format!("{base}/{name}?{query}"),
-        None => format!("{base}/{name}"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_database_of_a_url_is_replaced_and_its_options_kept() {
-        assert_eq!(
-            with_database("postgres://postgres@127.0.0.1:5432/postgres", "b"),
-            "postgres://postgres@127.0.0.1:5432/b"
-        );
-        assert_eq!(
-            with_database("postgres://u@h/x?sslmode=disable", "b"),
-            "postgres://u@h/b?sslmode=disable"
-        );
-        assert_eq!(with_database("postgres://u@h", "b"), "postgres://u@h/b");
-    }
 }

@@ -11,8 +11,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{PgDatabase, Server, runtime, start_server_env};
+use common::{Server, runtime, start_server_env};
 use serde_json::{Value, json};
+use sobatch_testing::PgDatabase;
 use sobatch_wire::WireClient;
 
 /// Starts a node on `db` in a directory of its own.

@@ -13,8 +13,9 @@ use std::collections::HashSet;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{PgDatabase, runtime, start_server_env};
+use common::{runtime, start_server_env};
 use serde_json::json;
+use sobatch_testing::PgDatabase;
 use sobatch_wire::ClientError;
 
 #[test]

@@ -20,7 +20,7 @@ use sobatch_core::{
 
 pub use cluster::{JoinParams, Membership, Signal};
 pub use error::StoreError;
-pub use postgres::{PgStore, PoolOptions};
+pub use postgres::{PgStore, PoolOptions, url_with_database};
 pub use sqlite::SqliteStore;
 
 /// SuperOffice's table numbers, used in universal relations (DetailsTable, ownerTable).

@@ -258,7 +258,10 @@ impl Store for PgStore {
             return Ok(id);
         }
         let tx = client.transaction().await?;
-        let id = task::insert(&tx, &self.serial, start, TaskState::New, now).await?;
+        task::definition_for_start(&tx, &start, now).await?;
+        let id = task::insert_known(&tx, &self.serial, &start, now)
+            .await?
+            .ok_or_else(|| StoreError::Database("a definition was created but not found".into()))?;
         tx.commit().await?;
         Ok(id)
     }
@@ -432,9 +435,39 @@ impl Store for PgStore {
     }
 }
 
+/// A PostgreSQL URL with its database replaced by `name`, its options kept: for tools and tests
+/// that create a database of their own on a server they were given the URL of.
+pub fn url_with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let authority_start = base.find("://").map_or(0, |i| i + 3);
+    let host_end = base[authority_start..]
+        .find('/')
+        .map_or(base.len(), |i| authority_start + i);
+    match query {
+        Some(query) => format!("{}/{name}?{query}", &base[..host_end]),
+        None => format!("{}/{name}", &base[..host_end]),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_database_of_a_url_is_replaced_and_its_options_kept() {
+        assert_eq!(
+            url_with_database("postgres://postgres@127.0.0.1:5432/postgres", "b"),
+            "postgres://postgres@127.0.0.1:5432/b"
+        );
+        assert_eq!(
+            url_with_database("postgres://u@h/x?sslmode=disable", "b"),
+            "postgres://u@h/b?sslmode=disable"
+        );
+        assert_eq!(url_with_database("postgres://u@h", "b"), "postgres://u@h/b");
+    }
 
     /// Several nodes opening one empty database at once through the synchronous `open` (no runtime
     /// running) migrate it once and agree on its serial; the store then works on another runtime.
@@ -462,13 +495,7 @@ mod tests {
         };
         admin(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
         admin(format!("CREATE DATABASE {name}"));
-        // The admin URL with its database (the path, before any query) replaced by ours.
-        let (base, query) = admin_url.split_once('?').unwrap_or((&admin_url, ""));
-        let authority = base.find("://").map_or(0, |i| i + 3);
-        let host_end = base[authority..]
-            .find('/')
-            .map_or(base.len(), |i| authority + i);
-        let url = format!("{}/{name}?{query}", &base[..host_end]);
+        let url = url_with_database(&admin_url, &name);
         let serials: Vec<String> = std::thread::scope(|scope| {
             let opens: Vec<_> = (0..4)
                 .map(|_| {

@@ -325,15 +325,7 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 /// Percent-encodes everything but RFC 3986 unreserved characters, so a state name cannot change
 /// the path.
 fn encode_segment(segment: &str) -> String {
-    let mut encoded = String::with_capacity(segment.len());
-    for byte in segment.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            encoded.push(char::from(byte));
-        } else {
-            encoded.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    encoded
+    crate::url::percent_encode(segment, &[])
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ pub mod input;
 pub mod language;
 pub mod odata;
 pub mod timezone;
+pub mod url;
 pub mod xml;
 
 pub use archive::{

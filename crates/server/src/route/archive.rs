@@ -7,6 +7,7 @@ use axum::Extension;
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
+use axum::routing::{MethodRouter, get};
 use sobatch_engine::Caller;
 use sobatch_store::query::{Predicate, TaskQuery};
 use sobatch_wire::ArchivePage;
@@ -28,42 +29,26 @@ pub const ARCHIVE_PATH: &str = "/api/v1/Archive/BatchTasks";
 /// The metadata document `odata.metadata` names (spec §1.8 [R]); clients do not read it.
 const METADATA_PATH: &str = "/api/v1/Archive/BatchTasks/$metadata";
 
-/// `GET /api/v1/BatchTask`.
-pub async fn batch_task_list(
-    State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
-    Extension(context): Extension<RequestContext>,
-    mounted: Option<Extension<MountedUnder>>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Result<Response, ApiError> {
-    let request = ListRequest {
-        caller: &caller,
-        context: &context,
-        headers: &headers,
-        mounted: mounted.as_ref().map(|Extension(m)| m),
-        path: BATCH_TASK_PATH,
-    };
-    archive_list(&state, &request, query.as_deref()).await
-}
-
-/// `GET /api/v1/Archive/BatchTasks`.
-pub async fn archive_batch_tasks_list(
-    State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
-    Extension(context): Extension<RequestContext>,
-    mounted: Option<Extension<MountedUnder>>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Result<Response, ApiError> {
-    let request = ListRequest {
-        caller: &caller,
-        context: &context,
-        headers: &headers,
-        mounted: mounted.as_ref().map(|Extension(m)| m),
-        path: ARCHIVE_PATH,
-    };
-    archive_list(&state, &request, query.as_deref()).await
+/// `GET` of the list at `path` (`/api/v1/BatchTask` or `/api/v1/Archive/BatchTasks`): both answer
+/// alike, but for the route the link to the next page repeats.
+pub fn list_at(path: &'static str) -> MethodRouter<AppState> {
+    get(
+        move |State(state): State<AppState>,
+              Extension(caller): Extension<Caller>,
+              Extension(context): Extension<RequestContext>,
+              mounted: Option<Extension<MountedUnder>>,
+              headers: HeaderMap,
+              RawQuery(query): RawQuery| async move {
+            let request = ListRequest {
+                caller: &caller,
+                context: &context,
+                headers: &headers,
+                mounted: mounted.as_ref().map(|Extension(m)| m),
+                path,
+            };
+            archive_list(&state, &request, query.as_deref()).await
+        },
+    )
 }
 
 /// What a list request brings besides its options.
@@ -167,20 +152,7 @@ fn next_link(base: &str, path: &str, options: &ArchiveOptions, cap: u64) -> Stri
 /// Percent-encodes a query name or value, leaving the characters OData queries are read with
 /// (`$`, `'`, `(`, `)`, `,`, `:`) as they are, so the link stays legible.
 fn encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        let keep = byte.is_ascii_alphanumeric()
-            || matches!(
-                byte,
-                b'-' | b'.' | b'_' | b'~' | b'$' | b'\'' | b'(' | b')' | b',' | b':' | b'*' | b'!'
-            );
-        if keep {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
+    sobatch_wire::url::percent_encode(text, b"$'(),:*!")
 }
 
 #[cfg(test)]

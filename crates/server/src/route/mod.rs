@@ -40,14 +40,14 @@ const CANONICAL_SEGMENTS: &[&str] = &[
 pub fn router(state: AppState, body_limit: usize) -> Router {
     let superoffice = Router::new()
         .route(
-            "/api/v1/BatchTask",
-            get(archive::batch_task_list)
+            archive::BATCH_TASK_PATH,
+            archive::list_at(archive::BATCH_TASK_PATH)
                 .post(batch_task::batch_task_start)
                 .fallback(method_not_allowed),
         )
         .route(
             archive::ARCHIVE_PATH,
-            get(archive::archive_batch_tasks_list).fallback(method_not_allowed),
+            archive::list_at(archive::ARCHIVE_PATH).fallback(method_not_allowed),
         )
         .route(
             "/api/v1/BatchTask/{segment}",

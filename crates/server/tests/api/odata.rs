@@ -1345,64 +1345,9 @@ async fn malformed_filters_are_400s_naming_the_token_and_its_position() {
     seeded.app.shutdown().await;
 }
 
-/// A database of its own on the server `SOBATCH_TEST_POSTGRES_URL` names, created with `psql` and
-/// dropped (with `FORCE`) when this goes.
-struct PgDatabase {
-    admin_url: String,
-    name: String,
-    url: String,
-}
-
-impl PgDatabase {
-    fn create(label: &str) -> Option<PgDatabase> {
-        let admin_url = std::env::var("SOBATCH_TEST_POSTGRES_URL")
-            .ok()
-            .filter(|url| !url.is_empty())?;
-        let name = format!("sobatch_test_{}_{label}", std::process::id());
-        psql(
-            &admin_url,
-            &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-        );
-        psql(&admin_url, &format!("CREATE DATABASE {name}"));
-        let (base, query) = admin_url.split_once('?').unwrap_or((&admin_url, ""));
-        let authority = base.find("://").map_or(0, |i| i + 3);
-        let host_end = base[authority..]
-            .find('/')
-            .map_or(base.len(), |i| authority + i);
-        let mut url = format!("{}/{name}", &base[..host_end]);
-        if !query.is_empty() {
-            url = format!("{url}?{query}");
-        }
-        Some(PgDatabase {
-            admin_url,
-            name,
-            url,
-        })
-    }
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        psql(
-            &self.admin_url,
-            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
-        );
-    }
-}
-
-fn psql(url: &str, statement: &str) {
-    let status = std::process::Command::new("psql")
-        .args([url, "-q", "-v", "ON_ERROR_STOP=1", "-c", statement])
-        .env("PGOPTIONS", "--client-min-messages=warning")
-        .stdout(std::process::Stdio::null())
-        .status()
-        .expect("run psql");
-    assert!(status.success(), "psql failed: {statement}");
-}
-
 #[tokio::test]
 async fn the_same_queries_give_the_same_rows_on_sqlite_and_postgresql() {
-    let Some(database) = PgDatabase::create("odata") else {
+    let Some(database) = sobatch_testing::PgDatabase::create("odata") else {
         eprintln!("SOBATCH_TEST_POSTGRES_URL is not set: nothing to compare SQLite with");
         return;
     };

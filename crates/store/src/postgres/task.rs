@@ -407,25 +407,11 @@ pub(super) async fn list(
     query(tx, &sql, &params).await?.iter().map(decode).collect()
 }
 
-pub(super) async fn insert(
-    tx: &Transaction<'_>,
-    serial: &str,
-    start: TaskStart,
-    state: TaskState,
-    now: Timestamp,
-) -> Result<TaskId, StoreError> {
-    let found = definition_for_start(tx, &start, now).await?;
-    let blob = blob_for_start(tx, &start, now).await?;
-    let id = insert_row(tx, serial, &start, found, blob, state, now).await?;
-    link_blob(tx, blob, id, start.owner, now).await?;
-    Ok(id)
-}
-
 /// Inserts a `New` task of a name that already has a definition, with its parameter blob and
-/// link, in one statement outside any transaction (so it commits alone); `None`, having written
+/// link, in one statement (outside a transaction it commits alone); `None`, having written
 /// nothing, when the name has no definition yet.
 pub(super) async fn insert_known(
-    client: &deadpool_postgres::Client,
+    client: &impl deadpool_postgres::GenericClient,
     serial: &str,
     start: &TaskStart,
     now: Timestamp,
@@ -575,7 +561,7 @@ pub(super) async fn insert_many(
     Ok(ids)
 }
 
-async fn definition_for_start(
+pub(super) async fn definition_for_start(
     tx: &Transaction<'_>,
     start: &TaskStart,
     now: Timestamp,

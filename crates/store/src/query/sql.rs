@@ -9,6 +9,23 @@
 use crate::StoreError;
 use crate::query::{Column, Kind, Order, Predicate, TaskQuery, Test, Value};
 
+/// The end of both backends' select list, after the task's own columns: what only the list shows,
+/// and the joins the compiled clauses refer to (`t`, `d`). Associate 0 is the system and has no
+/// name, whatever rows exist.
+macro_rules! listed_tail {
+    () => {
+        "COALESCE(t.BatchTaskDefinition_id, 0), COALESCE(d.description, ''), COALESCE(d.timeout, 0),
+       t.updated_associate_id, ra.name, ua.name
+FROM batchtask t
+LEFT JOIN batchtaskdefinition d ON d.BatchTaskDefinition_id = t.BatchTaskDefinition_id
+LEFT JOIN associate ra
+       ON ra.associate_id = t.registered_associate_id AND t.registered_associate_id <> 0
+LEFT JOIN associate ua
+       ON ua.associate_id = t.updated_associate_id AND t.updated_associate_id <> 0"
+    };
+}
+pub(crate) use listed_tail;
+
 /// Deeper predicates are refused rather than compiled: the compiler recurses once per level, and
 /// the filter parser already stops at 32.
 pub(crate) const MAX_DEPTH: usize = 64;
@@ -99,11 +116,10 @@ pub(crate) fn definition_lookups(
     Ok(lookups)
 }
 
-/// `predicate` with each test of a definition's column replaced by a test of the task's
-/// definition id against the ids its lookup found (`found`, in the order of
-/// [`definition_lookups`]). A task without a definition passes neither the one nor the other, and
+/// `query` with each test of a definition's column replaced by a test of the task's definition
+/// id against the ids its lookup found (`found`, in the order of [`definition_lookups`]). A task without a definition passes neither the one nor the other, and
 /// both negations; so the meaning is unchanged.
-pub(crate) fn resolve_definitions(predicate: &Predicate, found: Vec<Vec<i64>>) -> Predicate {
+pub(crate) fn resolve_definitions(query: &TaskQuery, found: Vec<Vec<i64>>) -> TaskQuery {
     fn replace(predicate: &Predicate, found: &mut std::vec::IntoIter<Vec<i64>>) -> Predicate {
         match predicate {
             Predicate::And(items) => {
@@ -123,7 +139,10 @@ pub(crate) fn resolve_definitions(predicate: &Predicate, found: Vec<Vec<i64>>) -
             other => other.clone(),
         }
     }
-    replace(predicate, &mut found.into_iter())
+    TaskQuery {
+        predicate: replace(&query.predicate, &mut found.into_iter()),
+        ..query.clone()
+    }
 }
 
 /// Calls `each` for every test of a definition's column, in order. Recursive, but only over a

@@ -8,25 +8,21 @@ use sobatch_core::{AssociateId, Task};
 use super::codec::{column, narrow};
 use super::task::{decode, task_columns};
 use crate::StoreError;
-use crate::query::sql::{Dialect, Param, compile, definition_lookups, resolve_definitions};
+use crate::query::sql::{
+    Dialect, Param, compile, definition_lookups, listed_tail, resolve_definitions,
+};
 use crate::query::{ListedTask, TaskQuery};
 
 /// The columns `decode` reads (its parameter blob columns NULL: no column shows parameters, and
-/// the blob join would cost a lookup per row), then those only the list shows. Associate 0 is the
-/// system and has no name, whatever rows exist.
+/// the blob join would cost a lookup per row), then those only the list shows
+/// ([`listed_tail`]).
 const SELECT: &str = concat!(
     "SELECT ",
     task_columns!(),
     ",
        NULL, NULL, NULL, NULL,
-       COALESCE(t.BatchTaskDefinition_id, 0), COALESCE(d.description, ''), COALESCE(d.timeout, 0),
-       t.updated_associate_id, ra.name, ua.name
-FROM batchtask t
-LEFT JOIN batchtaskdefinition d ON d.BatchTaskDefinition_id = t.BatchTaskDefinition_id
-LEFT JOIN associate ra
-       ON ra.associate_id = t.registered_associate_id AND t.registered_associate_id <> 0
-LEFT JOIN associate ua
-       ON ua.associate_id = t.updated_associate_id AND t.updated_associate_id <> 0"
+       ",
+    listed_tail!()
 );
 
 /// The statement as it will run, with its values.
@@ -59,10 +55,7 @@ pub(super) fn run(conn: &Connection, query: &TaskQuery) -> Result<Vec<ListedTask
                 .collect::<Result<Vec<_>, _>>()?;
             found.push(ids);
         }
-        resolved = TaskQuery {
-            predicate: resolve_definitions(&query.predicate, found),
-            ..query.clone()
-        };
+        resolved = resolve_definitions(query, found);
         &resolved
     };
     let (sql, values) = statement(query)?;

@@ -75,7 +75,7 @@ pub async fn postgres() -> Option<Fixture> {
         admin_url: admin_url.clone(),
         name: name.clone(),
     };
-    let url = with_database(&admin_url, &name);
+    let url = sobatch_store::url_with_database(&admin_url, &name);
     let store = PgStore::connect(&url, Default::default())
         .await
         .expect("open a fresh PostgreSQL store");
@@ -123,24 +123,6 @@ async fn admin_client(url: &str) -> tokio_postgres::Client {
         .expect("connect to SOBATCH_TEST_POSTGRES_URL");
     tokio::spawn(connection);
     client
-}
-
-/// `url` with its database name replaced by `name` (query parameters kept).
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (url, None),
-    };
-    let authority_start = base.find("://").map_or(0, |i| i + 3);
-    let host_end = base[authority_start..]
-        .find('/')
-        .map_or(base.len(), |i| authority_start + i);
-    let mut result = format!("{}/{name}", &base[..host_end]);
-    if let Some(query) = query {
-        result.push('?');
-        result.push_str(query);
-    }
-    result
 }
 
 /// A temporary directory and the path of a database file inside it that does not exist yet.

@@ -1,6 +1,7 @@
 //! OData `$filter`: every operator family of spec §1.9 parses and binds, precedence and keywords,
-//! each error with its position, the limits, and properties: no input panics, generated filters
-//! parse to what was generated and survive the canonical rendering, and cut filters fail cleanly.
+//! each error with its position, the canonical rendering, the limits, and properties: no input
+//! panics, generated filters parse to what was generated and survive the canonical rendering, and
+//! cut filters fail cleanly.
 
 use proptest::prelude::*;
 use sobatch_wire::odata::{
@@ -1120,5 +1121,76 @@ proptest! {
         let keep = cut.index(length + 1);
         let truncated: String = text.chars().take(keep).collect();
         parse_anything(&truncated)?;
+    }
+}
+
+#[test]
+fn rendering_parenthesises_only_what_precedence_would_otherwise_regroup() {
+    let a = condition("State", Operator::Eq, Operand::Single(int(1)));
+    let b = condition(
+        "Description",
+        Operator::Contains,
+        Operand::Single(text("x")),
+    );
+    let c = condition("LastStarted", Operator::Today, Operand::Nothing);
+    let filter = Filter::Or(vec![
+        Filter::And(vec![a.clone(), Filter::Not(Box::new(b.clone()))]),
+        Filter::Not(Box::new(Filter::Or(vec![b.clone(), c.clone()]))),
+        Filter::And(vec![a.clone(), Filter::Or(vec![b, c])]),
+        Filter::Or(vec![a.clone(), a]),
+    ]);
+    assert_eq!(
+        filter.to_string(),
+        "State eq 1 and not Description contains 'x' \
+         or not (Description contains 'x' or LastStarted today) \
+         or State eq 1 and (Description contains 'x' or LastStarted today) \
+         or (State eq 1 or State eq 1)"
+    );
+}
+
+#[test]
+fn functions_render_in_their_own_argument_order() {
+    let cases = [
+        (
+            condition("Name", Operator::SubstringOf, Operand::Single(text("it's"))),
+            "substringof('it''s',Name)",
+        ),
+        (
+            condition("Name", Operator::StartsWith, Operand::Single(text("Sa"))),
+            "startswith(Name,'Sa')",
+        ),
+        (
+            condition(
+                "LastStarted",
+                Operator::ThisAndNext,
+                Operand::Period {
+                    count: Some(2),
+                    period: Period::Quarter,
+                },
+            ),
+            "thisAndNext(LastStarted,2,quarter)",
+        ),
+        (
+            condition(
+                "LastStarted",
+                Operator::This,
+                Operand::Period {
+                    count: None,
+                    period: Period::Week,
+                },
+            ),
+            "this(LastStarted,week)",
+        ),
+        (
+            condition(
+                "State",
+                Operator::OneOf,
+                Operand::List(vec![int(1), int(-2), int(3)]),
+            ),
+            "State oneOf (1,-2,3)",
+        ),
+    ];
+    for (filter, expected) in cases {
+        assert_eq!(filter.to_string(), expected);
     }
 }
