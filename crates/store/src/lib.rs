@@ -4,7 +4,9 @@
 //! Time always comes from the caller (`now` parameters), so tests control the clock.
 
 mod cluster;
+pub mod credential;
 mod error;
+pub mod event;
 mod postgres;
 pub mod query;
 mod sqlite;
@@ -19,7 +21,9 @@ use sobatch_core::{
 };
 
 pub use cluster::{JoinParams, Membership, Signal};
+pub use credential::{Credential, CredentialKind, CredentialNew};
 pub use error::StoreError;
+pub use event::{EventPosition, TaskEvent, TaskEventKind};
 pub use postgres::{PgStore, PoolOptions, url_with_database};
 pub use sqlite::SqliteStore;
 
@@ -297,6 +301,47 @@ pub trait Store: Send + Sync + 'static {
         config: DefinitionConfig,
         now: Timestamp,
     ) -> Result<DefinitionId, StoreError>;
+
+    /// The position of the newest event a reader can see now: reading after it gives only what
+    /// happens from here on.
+    async fn event_head(&self) -> Result<EventPosition, StoreError>;
+    /// Up to `limit` events after `after`, oldest first. Events are only returned once nothing can
+    /// be inserted before them any more, so a reader that resumes from the last one it got misses
+    /// nothing.
+    async fn event_list_after(
+        &self,
+        after: EventPosition,
+        limit: usize,
+    ) -> Result<Vec<TaskEvent>, StoreError>;
+    /// The newest `limit` events of one task, oldest first: its trace.
+    async fn event_list_for_task(
+        &self,
+        task: TaskId,
+        limit: usize,
+    ) -> Result<Vec<TaskEvent>, StoreError>;
+    /// Deletes up to `limit` of the oldest events that happened before `before`; returns how many
+    /// went.
+    async fn event_prune(&self, before: Timestamp, limit: usize) -> Result<u64, StoreError>;
+
+    /// Stores a credential, and deletes those that expired before `now`.
+    async fn credential_insert(
+        &self,
+        credential: CredentialNew,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// The credential of this kind with this secret hash, unless it expired before `now`.
+    async fn credential_find(
+        &self,
+        kind: CredentialKind,
+        secret_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<Credential>, StoreError>;
+    /// Revokes a credential; `false` if there was none.
+    async fn credential_delete(
+        &self,
+        kind: CredentialKind,
+        secret_hash: &str,
+    ) -> Result<bool, StoreError>;
 }
 
 /// Refuses the states [`Store::task_insert_many`] cannot create a task in.

@@ -13,6 +13,7 @@
 mod cluster;
 mod migrate;
 mod query;
+mod record;
 mod task;
 
 use std::str::FromStr;
@@ -30,8 +31,9 @@ use tokio_postgres::NoTls;
 
 use crate::cluster::{JoinParams, Membership};
 use crate::{
-    DefinitionConfig, Lease, LeaseCheck, RescuePolicy, Rescued, StopOutcome, Store, StoreError,
-    TaskClaimParams, TaskEnd, TaskFilter, TaskFinish, TaskProgress, TaskPruneParams,
+    Credential, CredentialKind, CredentialNew, DefinitionConfig, EventPosition, Lease, LeaseCheck,
+    RescuePolicy, Rescued, StopOutcome, Store, StoreError, TaskClaimParams, TaskEnd, TaskEvent,
+    TaskFilter, TaskFinish, TaskProgress, TaskPruneParams,
 };
 
 /// How long a request waits for a pooled connection, or for a new one to open, before it fails
@@ -431,6 +433,65 @@ impl Store for PgStore {
         now: Timestamp,
     ) -> Result<DefinitionId, StoreError> {
         in_transaction!(self, |tx| task::definition_configure(&tx, &config, now)
+            .await?)
+    }
+
+    async fn event_head(&self) -> Result<EventPosition, StoreError> {
+        in_transaction!(self, |tx| record::event_head(&tx).await?)
+    }
+
+    async fn event_list_after(
+        &self,
+        after: EventPosition,
+        limit: usize,
+    ) -> Result<Vec<TaskEvent>, StoreError> {
+        in_transaction!(self, |tx| record::event_list_after(&tx, after, limit)
+            .await?)
+    }
+
+    async fn event_list_for_task(
+        &self,
+        task: TaskId,
+        limit: usize,
+    ) -> Result<Vec<TaskEvent>, StoreError> {
+        in_transaction!(self, |tx| record::event_list_for_task(&tx, task, limit)
+            .await?)
+    }
+
+    async fn event_prune(&self, before: Timestamp, limit: usize) -> Result<u64, StoreError> {
+        in_transaction!(self, |tx| record::event_prune(&tx, before, limit).await?)
+    }
+
+    async fn credential_insert(
+        &self,
+        credential: CredentialNew,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        in_transaction!(self, |tx| record::credential_insert(&tx, &credential, now)
+            .await?)
+    }
+
+    async fn credential_find(
+        &self,
+        kind: CredentialKind,
+        secret_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<Credential>, StoreError> {
+        in_transaction!(self, |tx| record::credential_find(
+            &tx,
+            kind,
+            secret_hash,
+            now
+        )
+        .await?)
+    }
+
+    async fn credential_delete(
+        &self,
+        kind: CredentialKind,
+        secret_hash: &str,
+    ) -> Result<bool, StoreError> {
+        in_transaction!(self, |tx| record::credential_delete(&tx, kind, secret_hash)
             .await?)
     }
 }

@@ -10,6 +10,7 @@ pub(crate) mod codec;
 mod migrate;
 mod query;
 mod read;
+mod record;
 mod task;
 mod write;
 
@@ -25,8 +26,9 @@ use sobatch_core::{
 };
 
 use crate::{
-    DefinitionConfig, Lease, LeaseCheck, RescuePolicy, Rescued, StopOutcome, Store, StoreError,
-    TaskClaimParams, TaskEnd, TaskFilter, TaskFinish, TaskProgress, TaskPruneParams,
+    Credential, CredentialKind, CredentialNew, DefinitionConfig, EventPosition, Lease, LeaseCheck,
+    RescuePolicy, Rescued, StopOutcome, Store, StoreError, TaskClaimParams, TaskEnd, TaskEvent,
+    TaskFilter, TaskFinish, TaskProgress, TaskPruneParams,
 };
 use read::ReadPool;
 pub(crate) use task::restart_at;
@@ -340,6 +342,69 @@ impl Store for SqliteStore {
     ) -> Result<DefinitionId, StoreError> {
         self.writer
             .submit(move |w| task::definition_configure(w, &config, now))
+            .await
+    }
+
+    async fn event_head(&self) -> Result<EventPosition, StoreError> {
+        self.readers.run(record::event_head).await
+    }
+
+    async fn event_list_after(
+        &self,
+        after: EventPosition,
+        limit: usize,
+    ) -> Result<Vec<TaskEvent>, StoreError> {
+        self.readers
+            .run(move |conn| record::event_list_after(conn, after, limit))
+            .await
+    }
+
+    async fn event_list_for_task(
+        &self,
+        task: TaskId,
+        limit: usize,
+    ) -> Result<Vec<TaskEvent>, StoreError> {
+        self.readers
+            .run(move |conn| record::event_list_for_task(conn, task, limit))
+            .await
+    }
+
+    async fn event_prune(&self, before: Timestamp, limit: usize) -> Result<u64, StoreError> {
+        self.writer
+            .submit(move |w| record::event_prune(w.conn(), before, limit))
+            .await
+    }
+
+    async fn credential_insert(
+        &self,
+        credential: CredentialNew,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.writer
+            .submit(move |w| record::credential_insert(w.conn(), &credential, now))
+            .await
+    }
+
+    async fn credential_find(
+        &self,
+        kind: CredentialKind,
+        secret_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<Credential>, StoreError> {
+        let secret_hash = secret_hash.to_string();
+        self.readers
+            .run(move |conn| record::credential_find(conn, kind, &secret_hash, now))
+            .await
+    }
+
+    async fn credential_delete(
+        &self,
+        kind: CredentialKind,
+        secret_hash: &str,
+    ) -> Result<bool, StoreError> {
+        let secret_hash = secret_hash.to_string();
+        self.writer
+            .submit(move |w| record::credential_delete(w.conn(), kind, &secret_hash))
             .await
     }
 }

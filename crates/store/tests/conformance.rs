@@ -50,6 +50,8 @@ macro_rules! conformance {
 // Declared after `conformance!`, which it uses too.
 #[path = "conformance/query.rs"]
 mod query;
+#[path = "conformance/record.rs"]
+mod record;
 
 conformance! {
     // PostgreSQL's fixture returns `None` unless SOBATCH_TEST_POSTGRES_URL is set.

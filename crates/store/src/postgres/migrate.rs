@@ -10,7 +10,10 @@ use tokio_postgres::Client;
 use crate::StoreError;
 
 /// Migration `n` (1-based) is `MIGRATIONS[n - 1]`. Append only: a released file never changes.
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/postgres/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/postgres/0001_init.sql"),
+    include_str!("../../migrations/postgres/0002_events_credentials.sql"),
+];
 
 /// The advisory lock key migrations serialise on ("sobatch" in ASCII, as a number).
 const MIGRATION_LOCK: i64 = 0x0073_6f62_6174_6368;

@@ -21,14 +21,18 @@ use crate::{
     TaskClaimParams, TaskFilter, TaskFinish, TaskProgress, TaskPruneParams, table,
 };
 
-type Param<'a> = &'a (dyn ToSql + Sync);
+pub(super) type Param<'a> = &'a (dyn ToSql + Sync);
 
-async fn execute(tx: &Transaction<'_>, sql: &str, params: &[Param<'_>]) -> Result<u64, StoreError> {
+pub(super) async fn execute(
+    tx: &Transaction<'_>,
+    sql: &str,
+    params: &[Param<'_>],
+) -> Result<u64, StoreError> {
     let statement = tx.prepare_cached(sql).await?;
     Ok(tx.execute(&statement, params).await?)
 }
 
-async fn query(
+pub(super) async fn query(
     tx: &Transaction<'_>,
     sql: &str,
     params: &[Param<'_>],
@@ -37,7 +41,7 @@ async fn query(
     Ok(tx.query(&statement, params).await?)
 }
 
-async fn query_opt(
+pub(super) async fn query_opt(
     tx: &Transaction<'_>,
     sql: &str,
     params: &[Param<'_>],

@@ -12,6 +12,7 @@ use crate::StoreError;
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0001_init.sql"),
     include_str!("../../migrations/sqlite/0002_restart_backoff.sql"),
+    include_str!("../../migrations/sqlite/0003_events_credentials.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -26,7 +26,7 @@ fn migrating_an_empty_file_creates_the_schema_and_reopening_keeps_the_serial() {
         store.database_serial().to_string()
     };
     let conn = raw(&path);
-    assert_eq!(count(&conn, "PRAGMA user_version"), 2);
+    assert_eq!(count(&conn, "PRAGMA user_version"), 3);
     let journal: String = conn
         .query_row("PRAGMA journal_mode", [], |row| row.get(0))
         .unwrap();
@@ -38,6 +38,8 @@ fn migrating_an_empty_file_creates_the_schema_and_reopening_keeps_the_serial() {
         "batchtaskdefinition",
         "binaryobject",
         "binaryobjectlink",
+        "batchtask_event",
+        "credential",
     ] {
         let found = count(
             &conn,
@@ -350,12 +352,18 @@ async fn a_version_1_database_is_upgraded_with_its_tasks_kept() {
     {
         let conn = raw(&path);
         conn.execute_batch(
-            "ALTER TABLE batchtask DROP COLUMN not_before; PRAGMA user_version = 1;",
+            "DROP TRIGGER batchtask_event_insert; DROP TRIGGER batchtask_event_update;
+             DROP TRIGGER batchtask_event_delete; DROP TABLE batchtask_event;
+             DROP TABLE credential;
+             ALTER TABLE batchtask DROP COLUMN not_before; PRAGMA user_version = 1;",
         )
         .unwrap();
     }
     let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(count(&raw(&path), "PRAGMA user_version"), 2);
+    assert_eq!(count(&raw(&path), "PRAGMA user_version"), 3);
     let task = store.task_get(id).await.unwrap().unwrap();
     assert_eq!(task.name, "Kept");
+    // The upgraded file records events from now on.
+    store.task_delete(&[id]).await.unwrap();
+    assert_eq!(store.event_list_for_task(id, 10).await.unwrap().len(), 1);
 }
