@@ -89,9 +89,28 @@ enum Command {
         #[command(flatten)]
         connection: ConnectionArgs,
     },
-    /// Follow a task's progress until it ends.
+    /// Follow one task to its end, or every task as it changes.
+    ///
+    /// With an ID, follows that task until it ends, with a progress bar on a terminal and plain
+    /// lines otherwise; the exit code is 0 if it succeeded and 1 if it failed.
+    ///
+    /// Without an ID, follows every task (or those --name and --state select) through the
+    /// server's event stream, from now on, until interrupted with Ctrl-C (exit code 0). On a
+    /// terminal each active task has a progress row, and a task that ends leaves one line behind;
+    /// otherwise each event is one line: ID NAME STATE [PERCENT%] [PROGRESS]. A lost connection
+    /// is resumed where it left off; after 5 failed attempts in a row the exit code is 2.
+    ///
+    /// Either way, the exit code is 2 when the server cannot be reached or refuses the request.
     Watch {
-        id: i32,
+        /// The task to follow; without it, every task.
+        id: Option<i32>,
+        /// Only tasks with this name (in any case); only without ID.
+        #[arg(long, conflicts_with = "id")]
+        name: Option<String>,
+        /// Only events that leave a task in one of these states, comma-separated (New, Aquired,
+        /// Started, Succeeded, SucceededManualCleanup, Failed); only without ID.
+        #[arg(long, conflicts_with = "id")]
+        state: Option<String>,
         #[command(flatten)]
         connection: ConnectionArgs,
     },
@@ -235,7 +254,17 @@ fn run_client_command(command: Command) -> Result<std::process::ExitCode, Box<Co
                 json,
                 connection,
             } => client::show(&connection.into(), id, json).await,
-            Command::Watch { id, connection } => client::watch(&connection.into(), id).await,
+            Command::Watch {
+                id: Some(id),
+                connection,
+                ..
+            } => client::watch(&connection.into(), id).await,
+            Command::Watch {
+                id: None,
+                name,
+                state,
+                connection,
+            } => client::watch_all(&connection.into(), name.as_deref(), state.as_deref()).await,
             Command::Stop { id, connection } => client::stop(&connection.into(), id).await,
             Command::Delete { ids, connection } => client::delete(&connection.into(), &ids).await,
             _ => Ok(()),

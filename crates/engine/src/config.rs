@@ -31,6 +31,8 @@ pub struct RetentionConfig {
     pub succeeded: Option<Duration>,
     /// `Failed` tasks likewise.
     pub failed: Option<Duration>,
+    /// Events of the task event log are deleted this long after they happened; `None` keeps them.
+    pub events: Option<Duration>,
     /// How often retention runs.
     pub interval: Duration,
 }
@@ -40,6 +42,7 @@ impl Default for RetentionConfig {
         RetentionConfig {
             succeeded: Some(Duration::from_secs(24 * 3600)),
             failed: Some(Duration::from_secs(30 * 24 * 3600)),
+            events: Some(Duration::from_secs(7 * 24 * 3600)),
             interval: Duration::from_secs(60),
         }
     }

@@ -413,6 +413,7 @@ async fn finished_tasks_go_when_their_retention_is_over() {
         retention: sobatch_engine::RetentionConfig {
             succeeded: Some(Duration::from_secs(3600)),
             failed: None,
+            events: Some(Duration::from_secs(1800)),
             interval: Duration::from_millis(20),
         },
         ..EngineConfig::default()
@@ -432,6 +433,20 @@ async fn finished_tasks_go_when_their_retention_is_over() {
         s.store.task_get(fail).await.unwrap().is_some(),
         "failed tasks are kept without a failed retention"
     );
+    // Their events are not: the event log has a retention of its own.
+    while !s
+        .store
+        .event_list_for_task(fail, 10)
+        .await
+        .unwrap()
+        .is_empty()
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "events never pruned"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     // Retention ran as Prune system tasks (AssociateId 0), which are themselves finished tasks.
     let prunes = s
         .store

@@ -1,6 +1,7 @@
 //! Authentication: Basic credentials checked against argon2id hashes, with a short-lived cache of
 //! verified credentials so the deliberately slow hash does not run on every request, and
-//! throttling of failed attempts.
+//! throttling of failed attempts; a request without `Authorization` may instead present a
+//! dashboard session (see `session`).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -221,7 +222,7 @@ impl Authenticator {
 
 /// Compares in time that depends only on the length, so that how long a check takes says nothing
 /// about how much of a secret matched.
-fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |differ, (x, y)| differ | (x ^ y)) == 0
 }
 
@@ -263,7 +264,11 @@ pub async fn require_caller(
         .extensions()
         .get::<ConnectInfo<std::net::SocketAddr>>()
         .map(|info| info.0.ip());
-    match authenticate(&state, authorization, address).await {
+    let caller = match authorization {
+        Some(authorization) => authenticate(&state, authorization, address).await,
+        None => session_caller(&state, request.method(), request.headers()).await,
+    };
+    match caller {
         Ok(caller) => {
             request.extensions_mut().insert(caller);
             next.run(request).await
@@ -272,41 +277,74 @@ pub async fn require_caller(
     }
 }
 
-async fn authenticate(
+/// A request without `Authorization` may carry a dashboard session; one that changes something
+/// must also carry the session's XSRF token in its header.
+async fn session_caller(
     state: &AppState,
-    authorization: Option<axum::http::HeaderValue>,
-    address: Option<std::net::IpAddr>,
+    method: &axum::http::Method,
+    headers: &axum::http::HeaderMap,
 ) -> Result<Caller, ApiError> {
-    let header = authorization.ok_or_else(|| {
-        ApiError::Unauthorized(message(ResourceId::ErrorAuthenticationRequired, &[]))
-    })?;
-    let value = header
-        .to_str()
-        .map_err(|_| ApiError::Unauthorized("the Authorization header is not ASCII".into()))?;
-    let (name, password) = parse_basic(value)?;
+    let Some(session) = crate::session::from_cookie(state, headers).await? else {
+        return Err(ApiError::Unauthorized(message(
+            ResourceId::ErrorAuthenticationRequired,
+            &[],
+        )));
+    };
+    if crate::session::changes_state(method) {
+        let presented = headers
+            .get(crate::session::XSRF_HEADER)
+            .and_then(|v| v.to_str().ok());
+        crate::session::check_xsrf(&session, presented)?;
+    }
+    Ok(Caller {
+        id: session.associate.id,
+        is_admin: session.associate.is_admin(),
+    })
+}
+
+/// Checks a name and password for a sign-in, with the same throttling as Basic credentials.
+pub async fn sign_in_check(
+    state: &AppState,
+    name: &str,
+    password: &str,
+    address: Option<std::net::IpAddr>,
+) -> Result<Associate, ApiError> {
     let throttle = &state.auth.throttle;
-    if let Some(wait) = throttle.blocked(&name, address) {
+    if let Some(wait) = throttle.blocked(name, address) {
         return Err(ApiError::TooManyRequests {
             message: message(ResourceId::ErrorTooManyFailedLogins, &[]),
             retry_after: wait.as_secs().max(1),
         });
     }
-    match state.auth.verify(&name, &password).await? {
+    match state.auth.verify(name, password).await? {
         Some(associate) => {
-            throttle.succeeded(&name);
-            Ok(Caller {
-                id: associate.id,
-                is_admin: associate.is_admin(),
-            })
+            throttle.succeeded(name);
+            Ok(associate)
         }
         None => {
-            throttle.failed(&name, address);
+            throttle.failed(name, address);
             Err(ApiError::Unauthorized(message(
                 ResourceId::ErrorWrongCredentials,
                 &[],
             )))
         }
     }
+}
+
+async fn authenticate(
+    state: &AppState,
+    header: axum::http::HeaderValue,
+    address: Option<std::net::IpAddr>,
+) -> Result<Caller, ApiError> {
+    let value = header
+        .to_str()
+        .map_err(|_| ApiError::Unauthorized("the Authorization header is not ASCII".into()))?;
+    let (name, password) = parse_basic(value)?;
+    let associate = sign_in_check(state, &name, &password, address).await?;
+    Ok(Caller {
+        id: associate.id,
+        is_admin: associate.is_admin(),
+    })
 }
 
 #[cfg(test)]

@@ -132,6 +132,9 @@ pub struct AuthSection {
     /// Default `1m`.
     #[serde(with = "humantime_serde_compat")]
     pub failed_login_window: Duration,
+    /// How long a dashboard sign-in (its session cookie) lasts. Default `12h`.
+    #[serde(with = "humantime_serde_compat")]
+    pub session_lifetime: Duration,
 }
 
 /// How long finished tasks are kept; `"0s"` keeps them for ever. `SucceededManualCleanup` tasks are
@@ -145,6 +148,10 @@ pub struct RetentionSection {
     /// Age at which `Failed` tasks are deleted. Default `30d`.
     #[serde(with = "humantime_serde_compat::optional")]
     pub failed: Option<Duration>,
+    /// Age at which events of the task event log (the stream's history and each task's trace)
+    /// are deleted. Default `7d`.
+    #[serde(with = "humantime_serde_compat::optional")]
+    pub events: Option<Duration>,
     /// How often retention runs. Default `1m`.
     #[serde(with = "humantime_serde_compat")]
     pub interval: Duration,
@@ -156,6 +163,7 @@ impl Default for RetentionSection {
         RetentionSection {
             succeeded: defaults.succeeded,
             failed: defaults.failed,
+            events: defaults.events,
             interval: defaults.interval,
         }
     }
@@ -166,6 +174,18 @@ impl Default for RetentionSection {
 pub struct HttpSection {
     /// Largest request body accepted, in bytes. Default 1 MiB.
     pub body_limit: usize,
+    /// How often the event stream sends a comment line when nothing happens, so that proxies
+    /// keep the connection and clients notice a dead one. Default `15s`.
+    #[serde(with = "humantime_serde_compat")]
+    pub event_heartbeat: Duration,
+    /// How often an idle event stream looks for new events in the database (what other nodes
+    /// did; this node's own changes wake it at once). Default `250ms`.
+    #[serde(with = "humantime_serde_compat")]
+    pub event_poll: Duration,
+    /// The folder whose files tasks may offer for download: a task's FileName is served (at
+    /// `/api/sobatch/v1/tasks/{id}/file`) only when it names a file inside it. Default `files`,
+    /// relative to the working directory.
+    pub file_dir: std::path::PathBuf,
 }
 
 impl Default for Config {
@@ -208,6 +228,7 @@ impl Default for AuthSection {
             failed_login_limit: 5,
             failed_login_limit_per_address: 20,
             failed_login_window: Duration::from_secs(60),
+            session_lifetime: Duration::from_secs(12 * 3600),
         }
     }
 }
@@ -216,6 +237,9 @@ impl Default for HttpSection {
     fn default() -> Self {
         HttpSection {
             body_limit: 1024 * 1024,
+            event_heartbeat: Duration::from_secs(15),
+            event_poll: Duration::from_millis(250),
+            file_dir: "files".into(),
         }
     }
 }
@@ -387,6 +411,12 @@ impl Config {
         if self.http.body_limit < 1024 {
             problems.push("http.body_limit: must be at least 1024 bytes".into());
         }
+        if self.http.event_heartbeat.is_zero() || self.http.event_poll.is_zero() {
+            problems.push("http.event_heartbeat and http.event_poll: must be more than 0s".into());
+        }
+        if self.auth.session_lifetime.is_zero() {
+            problems.push("auth.session_lifetime: must be more than 0s".into());
+        }
         if problems.is_empty() {
             Ok(())
         } else {
@@ -413,6 +443,7 @@ impl Config {
             retention: sobatch_engine::RetentionConfig {
                 succeeded: self.retention.succeeded,
                 failed: self.retention.failed,
+                events: self.retention.events,
                 interval: self.retention.interval,
             },
             ..sobatch_engine::EngineConfig::default()

@@ -58,8 +58,12 @@ impl RequestContext {
     ) -> Result<RequestContext, ApiError> {
         // `$format` overrides `Accept`, as OData has it (spec §1.8); harmless on routes that do not
         // document it, and it lets an OData client's errors come in the format it asked for.
-        let Some(reply) =
-            format_from_query(query).or_else(|| reply_format(header_text(headers, "accept")))
+        let accept = header_text(headers, "accept");
+        // An event stream's client accepts only the stream; its errors come as JSON.
+        let streaming = accept.is_some_and(|a| a.contains("text/event-stream"));
+        let Some(reply) = format_from_query(query)
+            .or_else(|| reply_format(accept))
+            .or(streaming.then_some(ReplyFormat::JSON))
         else {
             return Err(ApiError::NotAcceptable(
                 "none of the media types in Accept can be produced; use application/json or application/xml"

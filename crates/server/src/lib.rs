@@ -7,12 +7,14 @@ pub mod auth;
 mod conditional;
 pub mod config;
 mod context;
+mod dashboard;
 mod error;
 mod negotiate;
 mod operation;
 mod patch;
 mod respond;
 mod route;
+mod session;
 mod state;
 mod text;
 mod throttle;
@@ -120,7 +122,13 @@ impl ApplicationBuilder {
             public_url: config.public_url.clone(),
             local_addr: addr,
             odata_page_limit: config.odata_page_limit,
+            session_lifetime: config.auth.session_lifetime,
+            event_heartbeat: config.http.event_heartbeat,
+            event_poll: config.http.event_poll,
+            file_dir: config.http.file_dir.clone(),
+            closing: tokio_util::sync::CancellationToken::new(),
         };
+        let closing = state.closing.clone();
         engine
             .definitions_sync()
             .await
@@ -134,6 +142,7 @@ impl ApplicationBuilder {
             router,
             engine,
             base_path: config.base_path.trim_end_matches('/').to_string(),
+            closing,
         })
     }
 }
@@ -145,6 +154,7 @@ pub struct Application {
     router: axum::Router,
     engine: Engine,
     base_path: String,
+    closing: tokio_util::sync::CancellationToken,
 }
 
 impl Application {
@@ -191,9 +201,11 @@ impl Application {
         )
         .with_graceful_shutdown(async move { stop_for_server.cancelled().await });
         let engine = self.engine;
+        let closing = self.closing;
         let watcher = async move {
             shutdown.await;
             info!("shutting down");
+            closing.cancel();
             stop.cancel();
             engine.shutdown().await;
         };

@@ -18,6 +18,16 @@ pub struct AppState {
     pub local_addr: std::net::SocketAddr,
     /// The most rows one answer of the OData list holds (`odata_page_limit`).
     pub odata_page_limit: u32,
+    /// How long a dashboard sign-in lasts.
+    pub session_lifetime: std::time::Duration,
+    /// The event stream's heartbeat and poll intervals.
+    pub event_heartbeat: std::time::Duration,
+    pub event_poll: std::time::Duration,
+    /// The folder task files are served from.
+    pub file_dir: std::path::PathBuf,
+    /// Cancelled when the server shuts down, so that endless responses (event streams) end and
+    /// let the graceful shutdown finish.
+    pub closing: tokio_util::sync::CancellationToken,
 }
 
 impl AppState {

@@ -4,24 +4,31 @@
 //!
 //! Typed helpers return JSON values rather than carrier types on purpose: tests assert on what the
 //! server actually sent, and a lenient typed read would hide exactly the mistakes they look for.
+//! For the same reason the event stream yields events as framed, with their data as text.
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::time::Duration;
 
 use base64::Engine as _;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
 use hyper::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue};
-use hyper::{Request, Uri};
+use hyper::{Request, Response, Uri};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use serde_json::Value;
 
+use crate::sse::{SseEvent, SseParser};
+
 pub use hyper::{HeaderMap, Method};
 
 const JSON: &str = "application/json";
+const EVENT_STREAM: &str = "text/event-stream";
 const BATCH_TASK: &str = "/api/v1/BatchTask";
+const EVENTS: &str = "/api/sobatch/v1/events";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -163,6 +170,71 @@ impl WireClient {
         headers: &[(&str, &str)],
         body: Option<Vec<u8>>,
     ) -> Result<RawResponse, ClientError> {
+        let request = self.request(method, path, headers, body)?;
+        self.within_timeout(self.execute(request)).await
+    }
+
+    /// `GET /api/sobatch/v1/events`: opens the task event stream, filtered by `query` (`name`,
+    /// `state`, `owner`), resuming after `last_event_id` when given and otherwise starting with
+    /// what happens from now on.
+    ///
+    /// The timeout, if any, covers only the opening (the answer's head, and the body of an error
+    /// answer): the stream itself is meant to stay open for as long as the caller reads it.
+    pub async fn events(
+        &self,
+        query: &[(&str, &str)],
+        last_event_id: Option<&str>,
+    ) -> Result<EventStream, ClientError> {
+        let mut path = EVENTS.to_string();
+        for (at, (name, value)) in query.iter().enumerate() {
+            path.push(if at == 0 { '?' } else { '&' });
+            path.push_str(&crate::url::percent_encode(name, &[]));
+            path.push('=');
+            // Commas stay as they are: they separate the states of one parameter.
+            path.push_str(&crate::url::percent_encode(value, b","));
+        }
+        let mut headers = vec![(ACCEPT.as_str(), EVENT_STREAM)];
+        if let Some(id) = last_event_id {
+            headers.push(("Last-Event-ID", id));
+        }
+        let request = self.request(Method::GET, &path, &headers, None)?;
+        let opening = async {
+            let response = self.respond(request).await?;
+            if response.status().is_success() {
+                Ok(response)
+            } else {
+                Err(status_error(&collect(response).await?))
+            }
+        };
+        let response = self.within_timeout(opening).await?;
+        let content_type = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or("");
+        let media_type = content_type.split(';').next().unwrap_or("").trim();
+        if !media_type.eq_ignore_ascii_case(EVENT_STREAM) {
+            return Err(ClientError::Decode(format!(
+                "expected {EVENT_STREAM}, got a {} response of type {content_type:?}",
+                response.status().as_u16()
+            )));
+        }
+        Ok(EventStream {
+            body: response.into_body(),
+            parser: SseParser::new(),
+            ready: VecDeque::new(),
+            ended: false,
+        })
+    }
+
+    /// Builds a request as `send` describes it.
+    fn request(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<Vec<u8>>,
+    ) -> Result<Request<Full<Bytes>>, ClientError> {
         let uri = self.url(path)?;
         let mut request = Request::builder()
             .method(method)
@@ -184,11 +256,18 @@ impl WireClient {
         {
             map.insert(AUTHORIZATION, authorization.clone());
         }
+        Ok(request)
+    }
+
+    async fn within_timeout<T>(
+        &self,
+        work: impl Future<Output = Result<T, ClientError>>,
+    ) -> Result<T, ClientError> {
         match self.timeout {
-            Some(limit) => tokio::time::timeout(limit, self.execute(request))
+            Some(limit) => tokio::time::timeout(limit, work)
                 .await
                 .map_err(|_| ClientError::Timeout(limit))?,
-            None => self.execute(request).await,
+            None => work.await,
         }
     }
 
@@ -259,25 +338,18 @@ impl WireClient {
     }
 
     async fn execute(&self, request: Request<Full<Bytes>>) -> Result<RawResponse, ClientError> {
-        let response = self
-            .http
+        collect(self.respond(request).await?).await
+    }
+
+    /// Sends the request and waits for the answer's head; the body is still to be read.
+    async fn respond(
+        &self,
+        request: Request<Full<Bytes>>,
+    ) -> Result<Response<Incoming>, ClientError> {
+        self.http
             .request(request)
             .await
-            .map_err(|error| ClientError::Connect(error_chain(&error)))?;
-        let status = response.status().as_u16();
-        let (parts, body) = response.into_parts();
-        let body = body
-            .collect()
-            .await
-            .map_err(|error| {
-                ClientError::Connect(format!("read response body: {}", error_chain(&error)))
-            })?
-            .to_bytes();
-        Ok(RawResponse {
-            status,
-            headers: parts.headers,
-            body,
-        })
+            .map_err(|error| ClientError::Connect(error_chain(&error)))
     }
 
     fn url(&self, path: &str) -> Result<Uri, ClientError> {
@@ -288,14 +360,96 @@ impl WireClient {
     }
 }
 
+/// The task event stream of [`WireClient::events`]: the events of one connection as they arrive.
+/// Dropping it closes the connection.
+#[derive(Debug)]
+pub struct EventStream {
+    body: Incoming,
+    parser: SseParser,
+    /// Events of a chunk that completed more than one, not yet handed out.
+    ready: VecDeque<SseEvent>,
+    ended: bool,
+}
+
+impl EventStream {
+    /// The next event (heartbeat comments are not events). `Ok(None)` once the server has ended
+    /// the stream; an error when the connection broke, after which the stream has ended too.
+    ///
+    /// Cancel-safe: dropping the future before it completes loses no event, so it can sit in a
+    /// `select!` beside a timer or a signal.
+    pub async fn next(&mut self) -> Result<Option<SseEvent>, ClientError> {
+        loop {
+            if let Some(event) = self.ready.pop_front() {
+                return Ok(Some(event));
+            }
+            if self.ended {
+                return Ok(None);
+            }
+            match self.body.frame().await {
+                None => self.ended = true,
+                Some(Err(error)) => {
+                    self.ended = true;
+                    return Err(ClientError::Connect(format!(
+                        "read event stream: {}",
+                        error_chain(&error)
+                    )));
+                }
+                Some(Ok(frame)) => {
+                    if let Ok(data) = frame.into_data() {
+                        self.ready.extend(self.parser.feed(&data));
+                    }
+                }
+            }
+        }
+    }
+
+    /// The id to resume from with `Last-Event-ID` after this connection ends, if the server has
+    /// sent one (for an event or not).
+    pub fn last_event_id(&self) -> Option<&str> {
+        self.parser.last_event_id()
+    }
+
+    /// The reconnection delay the server asked for, if it did.
+    pub fn retry(&self) -> Option<Duration> {
+        self.parser.retry()
+    }
+
+    /// How many events were skipped for being too large to buffer.
+    pub fn skipped(&self) -> u64 {
+        self.parser.skipped()
+    }
+}
+
+/// Reads the whole body of an answer.
+async fn collect(response: Response<Incoming>) -> Result<RawResponse, ClientError> {
+    let status = response.status().as_u16();
+    let (parts, body) = response.into_parts();
+    let body = body
+        .collect()
+        .await
+        .map_err(|error| {
+            ClientError::Connect(format!("read response body: {}", error_chain(&error)))
+        })?
+        .to_bytes();
+    Ok(RawResponse {
+        status,
+        headers: parts.headers,
+        body,
+    })
+}
+
 fn success(response: RawResponse) -> Result<RawResponse, ClientError> {
     if response.is_success() {
         Ok(response)
     } else {
-        Err(ClientError::Status {
-            status: response.status,
-            body: response.text(),
-        })
+        Err(status_error(&response))
+    }
+}
+
+fn status_error(response: &RawResponse) -> ClientError {
+    ClientError::Status {
+        status: response.status,
+        body: response.text(),
     }
 }
 
@@ -382,6 +536,223 @@ mod tests {
             "{shown}"
         );
         assert!(shown.contains("authenticated: true"), "{shown}");
+    }
+
+    mod stream {
+        use super::super::*;
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        use tokio::net::{TcpListener, TcpStream};
+        use tokio::sync::mpsc;
+
+        /// One chunk of the fake server's answer body, or a step of its script.
+        enum Step {
+            /// Sent as one HTTP chunk, so the client sees it arrive on its own.
+            Chunk(&'static [u8]),
+            /// Waits until the test says the client got what was sent so far, which proves that
+            /// events are handed out as they arrive rather than when the body ends.
+            Await,
+            /// Ends the body properly.
+            End,
+            /// Closes the connection in the middle of the body.
+            Cut,
+        }
+
+        /// A server for exactly one request: answers with `head` and then plays `script`, and
+        /// reports the request's head it received.
+        async fn serve_once(
+            head: &'static str,
+            script: Vec<Step>,
+        ) -> (String, mpsc::Sender<()>, tokio::task::JoinHandle<String>) {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let base = format!("http://{}", listener.local_addr().unwrap());
+            let (go, mut gone) = mpsc::channel(8);
+            let served = tokio::spawn(async move {
+                let (mut stream, _) = listener.accept().await.unwrap();
+                let request = read_head(&mut stream).await;
+                stream.write_all(head.as_bytes()).await.unwrap();
+                for step in script {
+                    match step {
+                        Step::Chunk(bytes) => {
+                            let mut chunk = format!("{:x}\r\n", bytes.len()).into_bytes();
+                            chunk.extend_from_slice(bytes);
+                            chunk.extend_from_slice(b"\r\n");
+                            stream.write_all(&chunk).await.unwrap();
+                            stream.flush().await.unwrap();
+                        }
+                        Step::Await => {
+                            gone.recv().await.unwrap();
+                        }
+                        Step::End => stream.write_all(b"0\r\n\r\n").await.unwrap(),
+                        Step::Cut => break,
+                    }
+                }
+                request
+            });
+            (base, go, served)
+        }
+
+        async fn read_head(stream: &mut TcpStream) -> String {
+            let mut head = Vec::new();
+            while !head.ends_with(b"\r\n\r\n") {
+                let mut byte = [0u8; 1];
+                if stream.read(&mut byte).await.unwrap() == 0 {
+                    break;
+                }
+                head.push(byte[0]);
+            }
+            String::from_utf8(head).unwrap()
+        }
+
+        const STREAM_HEAD: &str = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\
+                                   transfer-encoding: chunked\r\n\r\n";
+
+        fn task_event(id: &str, data: &str) -> SseEvent {
+            SseEvent {
+                id: Some(id.to_string()),
+                event: "task".to_string(),
+                data: data.to_string(),
+            }
+        }
+
+        #[tokio::test]
+        async fn events_arrive_as_the_body_streams_across_split_chunks_and_heartbeats() {
+            let (base, go, served) = serve_once(
+                STREAM_HEAD,
+                vec![
+                    Step::Chunk(b"retry: 1500\n: heartbeat\n\nid: 1\nevent: ta"),
+                    Step::Chunk(b"sk\ndata: {\"Id\": 12, \"Kind\": \"Started\"}\n"),
+                    Step::Chunk(b"\n"),
+                    Step::Await,
+                    Step::Chunk(
+                        b": heartbeat\r\n\r\nid: 2\r\nevent: task\r\ndata: {\"Name\": \"\xC3",
+                    ),
+                    Step::Chunk(b"\xB8\"}\r"),
+                    Step::Chunk(b"\n\r\nid: 3\nevent: task\ndata: {}\n\n"),
+                    Step::End,
+                ],
+            )
+            .await;
+            let client = WireClient::new(&base)
+                .unwrap()
+                .with_basic_auth("admin", "pw")
+                .with_timeout(Duration::from_secs(30));
+            let mut stream = client
+                .events(
+                    &[("name", "Sleep"), ("state", "Started,Failed")],
+                    Some("0 a"),
+                )
+                .await
+                .unwrap();
+            assert_eq!(
+                stream.next().await.unwrap(),
+                Some(task_event("1", r#"{"Id": 12, "Kind": "Started"}"#))
+            );
+            assert_eq!(stream.last_event_id(), Some("1"));
+            assert_eq!(stream.retry(), Some(Duration::from_millis(1500)));
+            go.send(()).await.unwrap();
+            assert_eq!(
+                stream.next().await.unwrap(),
+                Some(task_event("2", r#"{"Name": "ø"}"#))
+            );
+            assert_eq!(stream.next().await.unwrap(), Some(task_event("3", "{}")));
+            assert_eq!(stream.next().await.unwrap(), None);
+            assert_eq!(stream.next().await.unwrap(), None);
+
+            let request = served.await.unwrap();
+            let request_line = request.lines().next().unwrap();
+            assert_eq!(
+                request_line,
+                "GET /api/sobatch/v1/events?name=Sleep&state=Started,Failed HTTP/1.1"
+            );
+            let lower = request.to_ascii_lowercase();
+            assert!(lower.contains("accept: text/event-stream\r\n"), "{request}");
+            assert!(lower.contains("last-event-id: 0 a\r\n"), "{request}");
+            assert!(lower.contains("authorization: basic "), "{request}");
+        }
+
+        #[tokio::test]
+        async fn a_connection_cut_mid_stream_is_an_error_not_an_end() {
+            let (base, _go, _served) = serve_once(
+                STREAM_HEAD,
+                vec![
+                    Step::Chunk(b"id: 9\nevent: task\ndata: {}\n\ndata: half"),
+                    Step::Cut,
+                ],
+            )
+            .await;
+            let client = WireClient::new(&base).unwrap();
+            let mut stream = client.events(&[], None).await.unwrap();
+            assert_eq!(stream.next().await.unwrap(), Some(task_event("9", "{}")));
+            assert!(matches!(stream.next().await, Err(ClientError::Connect(_))));
+            assert_eq!(stream.last_event_id(), Some("9"));
+            assert_eq!(stream.next().await.unwrap(), None);
+        }
+
+        #[tokio::test]
+        async fn the_timeout_covers_the_opening_but_not_the_stream() {
+            let (base, go, _served) = serve_once(
+                STREAM_HEAD,
+                vec![
+                    Step::Chunk(b": open\n\n"),
+                    Step::Await,
+                    Step::Chunk(b"data: late\n\n"),
+                    Step::End,
+                ],
+            )
+            .await;
+            let limit = Duration::from_millis(50);
+            let client = WireClient::new(&base).unwrap().with_timeout(limit);
+            let mut stream = client.events(&[], None).await.unwrap();
+            // Deliberately longer than the timeout: that is what this test is about.
+            tokio::time::sleep(limit * 4).await;
+            go.send(()).await.unwrap();
+            let event = stream.next().await.unwrap().unwrap();
+            assert_eq!((event.id, event.data.as_str()), (None, "late"));
+        }
+
+        #[tokio::test]
+        async fn an_error_answer_is_a_status_error_with_its_body() {
+            let (base, _go, _served) = serve_once(
+                "HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\n\
+                 content-length: 17\r\n\r\n{\"Error\": true}   ",
+                vec![],
+            )
+            .await;
+            let client = WireClient::new(&base).unwrap();
+            match client.events(&[("state", "Finished")], None).await {
+                Err(ClientError::Status { status, body }) => {
+                    assert_eq!(status, 400);
+                    assert_eq!(body.trim(), r#"{"Error": true}"#);
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+
+        #[tokio::test]
+        async fn a_success_that_is_not_an_event_stream_is_a_decode_error() {
+            let (base, _go, _served) = serve_once(
+                "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: 0\r\n\r\n",
+                vec![],
+            )
+            .await;
+            let client = WireClient::new(&base).unwrap();
+            assert!(matches!(
+                client.events(&[], None).await,
+                Err(ClientError::Decode(_))
+            ));
+        }
+
+        #[tokio::test]
+        async fn an_unreachable_server_is_a_connect_error() {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            drop(listener);
+            let client = WireClient::new(&format!("http://{addr}")).unwrap();
+            assert!(matches!(
+                client.events(&[], None).await,
+                Err(ClientError::Connect(_))
+            ));
+        }
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod form;
 pub mod input;
 pub mod language;
 pub mod odata;
+pub mod sse;
 pub mod timezone;
 pub mod url;
 pub mod xml;
@@ -26,12 +27,13 @@ pub use carrier::{
     BATCH_TASK_INFO_MEMBERS, BatchTaskInfo, MemberSelection, SelectedBatchTaskInfo, render_task,
     render_task_with_styles,
 };
-pub use client::{ClientError, Method, RawResponse, WireClient};
+pub use client::{ClientError, EventStream, Method, RawResponse, WireClient};
 pub use date::{DateStyle, format_date, parse_date};
 pub use error::ErrorBody;
 pub use form::carrier_input_from_form;
 pub use input::{CarrierInput, Segment, StartFields, UpdateFields, WireError, parse_int32_segment};
 pub use language::{Lang, LanguageRequest, ResourceId, localize, parse_language_headers};
+pub use sse::{SseEvent, SseParser};
 pub use timezone::{DateRendering, ResolvedZone, TimeZoneRequest, date_rendering, zone_code_for};
 pub use timezone::{parse_so_timezone, resolve_zone};
 pub use xml::carrier_input_from_xml;

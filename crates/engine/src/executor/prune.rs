@@ -1,5 +1,5 @@
 //! `Prune`, the system task that applies retention: it deletes finished tasks past their age, in
-//! short batches. The engine starts one every retention interval (as the system, AssociateId 0).
+//! short batches, then the events of the task event log past theirs. The engine starts one every retention interval (as the system, AssociateId 0).
 
 use std::sync::Arc;
 
@@ -45,6 +45,18 @@ impl Executor for Prune {
         }
         if total > 0 {
             tracing::info!(count = total, "deleted finished tasks past their retention");
+        }
+        if let Some(events_before) = before(self.retention.events) {
+            loop {
+                let deleted = self
+                    .store
+                    .event_prune(events_before, PRUNE_BATCH)
+                    .await
+                    .map_err(|e| TaskFailure::new(format!("prune events failed: {e}")))?;
+                if deleted < PRUNE_BATCH as u64 || ctx.is_cancelled() {
+                    break;
+                }
+            }
         }
         Ok(TaskOutcome::succeeded().with_response(total.to_string()))
     }

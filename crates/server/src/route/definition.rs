@@ -13,19 +13,24 @@ use crate::state::AppState;
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct DefinitionInfo {
+pub struct DefinitionInfo {
     /// The `batchtaskdefinition` row, once a task of this name was started.
-    definition_id: Option<i32>,
-    name: String,
+    pub definition_id: Option<i32>,
+    pub name: String,
     /// `built-in`, `command`, `embedded`, or `none` when nothing runs it (its tasks wait in New).
-    kind: &'static str,
-    runnable: bool,
-    description: String,
-    timeout_seconds: Option<f64>,
-    cancellation_behaviour: &'static str,
+    pub kind: &'static str,
+    pub runnable: bool,
+    pub description: String,
+    pub timeout_seconds: Option<f64>,
+    pub cancellation_behaviour: &'static str,
 }
 
 pub async fn definition_list(State(state): State<AppState>) -> Result<Response, ApiError> {
+    Ok(respond::ok(&definitions(&state).await?))
+}
+
+/// Every definition by name: the stored rows, with what this node's executors say of them.
+pub async fn definitions(state: &AppState) -> Result<Vec<DefinitionInfo>, ApiError> {
     let stored = state
         .engine
         .store()
@@ -69,6 +74,5 @@ pub async fn definition_list(State(state): State<AppState>) -> Result<Response, 
             entry.cancellation_behaviour = cancellation.name();
         }
     }
-    let list: Vec<DefinitionInfo> = by_name.into_values().collect();
-    Ok(respond::ok(&list))
+    Ok(by_name.into_values().collect())
 }

@@ -3,8 +3,10 @@
 mod agents;
 mod archive;
 mod batch_task;
-mod definition;
+pub(crate) mod definition;
 mod discovery;
+mod events;
+mod file;
 mod worker;
 
 use axum::Router;
@@ -72,6 +74,14 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
             get(definition::definition_list).fallback(method_not_allowed),
         )
         .route(
+            "/api/sobatch/v1/events",
+            get(events::event_stream).fallback(method_not_allowed),
+        )
+        .route(
+            "/api/sobatch/v1/tasks/{id}/file",
+            get(file::task_file).fallback(method_not_allowed),
+        )
+        .route(
             "/api/sobatch/v1/worker/claim",
             post(worker::worker_claim).fallback(method_not_allowed),
         )
@@ -97,6 +107,7 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         .route("/api", get(discovery::api_describe))
         .route("/api/v1", get(discovery::api_v1_routes))
         .merge(superoffice)
+        .merge(crate::dashboard::router())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(state)
@@ -162,11 +173,18 @@ fn set_path_and_query(request: &mut Request, path_and_query: &str) {
 /// [`CANONICAL_SEGMENTS`]); other segments, such as ids and state names, are left alone.
 pub fn canonicalize_path(mut request: Request) -> Request {
     let path = request.uri().path();
-    let needs_change = path.split('/').any(|segment| {
-        CANONICAL_SEGMENTS
-            .iter()
-            .any(|c| segment != *c && segment.eq_ignore_ascii_case(c))
-    });
+    // Only the SuperOffice surface matches case-insensitively; the dashboard's `/ui/…/stop` is
+    // not the API's `Stop`.
+    let superoffice = path
+        .split('/')
+        .nth(1)
+        .is_some_and(|first| first.eq_ignore_ascii_case("api"));
+    let needs_change = superoffice
+        && path.split('/').any(|segment| {
+            CANONICAL_SEGMENTS
+                .iter()
+                .any(|c| segment != *c && segment.eq_ignore_ascii_case(c))
+        });
     if !needs_change {
         return request;
     }
