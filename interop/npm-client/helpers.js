@@ -1,171 +1,42 @@
 // Start-up and client helpers for the npm-client interoperability tests.
 //
 // Each test file starts its own sobatch server on a fresh temporary database (startServer in a
-// `before` hook) and stops it in `after` (server.stop()). Every process started here is also
-// SIGKILLed when the test process exits, so a failing or interrupted run leaves nothing behind.
+// `before` hook) and stops it in `after` (server.stop()). The start-up itself is ../server.js, which
+// also SIGKILLs the server when the test process exits, so a failing or interrupted run leaves
+// nothing behind.
 "use strict";
-
-const { spawn, spawnSync } = require("node:child_process");
-const fs = require("node:fs");
-const os = require("node:os");
-const path = require("node:path");
 
 // The official client, CommonJS build (its ESM build does not load in Node).
 const { WebApi } = require("@superoffice/webapi");
 
-const BIN =
-  process.env.SOBATCH_BIN || path.resolve(__dirname, "..", "..", "target", "release", "sobatch");
+const sobatch = require("../server.js");
+
 const BASE_PATH = "/Cust12345";
 const ADMIN_PASSWORD = "admin-interop-pw";
-const STARTUP_TIMEOUT_MS = 30_000;
-const STOP_TIMEOUT_MS = 10_000;
-
-const live = new Set();
-process.on("exit", () => {
-  for (const child of live) {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      /* already gone */
-    }
-  }
-});
-
-/** The environment for the server: ours, without any inherited SOBATCH_* variable (the server
- * refuses unknown SOBATCH_* keys, and SOBATCH_BIN is one), plus `extra`. */
-function serverEnv(extra) {
-  const env = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (!k.startsWith("SOBATCH_")) env[k] = v;
-  }
-  return { ...env, NO_COLOR: "1", ...extra };
-}
-
-function stripAnsi(s) {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/\x1b\[[0-9;]*m/g, "");
-}
-
-/** `printf PW | sobatch user add NAME [--admin] --password-stdin --db URL`; returns the new id. */
-function addUser(dbUrl, name, password, admin) {
-  const args = ["user", "add", name];
-  if (admin) args.push("--admin");
-  args.push("--password-stdin", "--db", dbUrl);
-  const r = spawnSync(BIN, args, {
-    input: password,
-    env: serverEnv({}),
-    encoding: "utf8",
-    timeout: 30_000,
-  });
-  if (r.error) throw new Error(`sobatch user add ${name}: ${r.error.message}`);
-  if (r.status !== 0) {
-    throw new Error(`sobatch user add ${name} exited ${r.status}: ${r.stdout}${r.stderr}`);
-  }
-  const m = /with id (\d+)/.exec(stripAnsi(r.stdout + r.stderr));
-  if (!m) throw new Error(`sobatch user add ${name}: no id in output: ${r.stdout}${r.stderr}`);
-  return Number(m[1]);
-}
 
 /**
  * Creates a temporary database with the associates `admin` (admin role) and `alice` (user role),
- * then starts `sobatch serve --listen 127.0.0.1:0` on it with SOBATCH_BASE_PATH=/Cust12345.
- * Resolves once the server logged `listening on http://ADDR`.
+ * then starts sobatch on it with SOBATCH_BASE_PATH=/Cust12345.
  */
 async function startServer() {
-  if (!fs.existsSync(BIN)) {
-    throw new Error(
-      `sobatch binary not found at ${BIN}: run 'cargo build --release --bin sobatch' in the repo root or set SOBATCH_BIN`,
-    );
-  }
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sobatch-npm-interop-"));
-  const dbUrl = `sqlite://${path.join(dir, "sobatch.db")}`;
   const users = {
-    // alice first: the database file is created by this command.
     alice: { password: "alice-interop-pw", id: 0 },
     admin: { password: ADMIN_PASSWORD, id: 0 },
   };
-  let child;
-  const log = [];
-  try {
-    users.alice.id = addUser(dbUrl, "alice", users.alice.password, false);
-    // The server creates `admin` itself only on an empty database, so add it here too.
-    users.admin.id = addUser(dbUrl, "admin", users.admin.password, true);
-
-    child = spawn(BIN, ["serve", "--listen", "127.0.0.1:0", "--db", dbUrl], {
-      env: serverEnv({
-        SOBATCH_ADMIN_PASSWORD: ADMIN_PASSWORD,
-        SOBATCH_BASE_PATH: BASE_PATH,
-        // The default, pinned so the date assertions do not depend on it.
-        SOBATCH_BASE_ZONE: "UTC",
-        SOBATCH_LOG: "info",
-      }),
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    live.add(child);
-    const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
-
-    const addr = await new Promise((resolve, reject) => {
-      let buffered = "";
-      let done = false;
-      const finish = (fn, value) => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        fn(value);
-      };
-      const timer = setTimeout(
-        () => finish(reject, new Error(`sobatch did not log 'listening on' within ${STARTUP_TIMEOUT_MS} ms:\n${log.join("")}`)),
-        STARTUP_TIMEOUT_MS,
-      );
-      child.stdout.setEncoding("utf8");
-      child.stdout.on("data", (d) => log.push(d));
-      child.stderr.setEncoding("utf8");
-      child.stderr.on("data", (d) => {
-        log.push(d);
-        buffered += stripAnsi(d);
-        const m = /listening on http:\/\/([^\s/]+)/.exec(buffered);
-        if (m) finish(resolve, m[1]);
-      });
-      child.once("error", (e) => finish(reject, e));
-      exited.then(({ code, signal }) =>
-        finish(reject, new Error(`sobatch exited (code ${code}, signal ${signal}) before listening:\n${log.join("")}`)),
-      );
-    });
-
-    const stop = async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill("SIGTERM");
-        let timer;
-        const outcome = await Promise.race([
-          exited,
-          new Promise((r) => (timer = setTimeout(() => r("timeout"), STOP_TIMEOUT_MS))),
-        ]);
-        clearTimeout(timer);
-        if (outcome === "timeout") {
-          child.kill("SIGKILL");
-          await exited;
-        }
-      }
-      live.delete(child);
-      fs.rmSync(dir, { recursive: true, force: true });
-    };
-
-    return {
-      addr,
-      rootUrl: `http://${addr}`,
-      prefixedUrl: `http://${addr}${BASE_PATH}`,
-      users,
-      log,
-      stop,
-    };
-  } catch (e) {
-    if (child) {
-      child.kill("SIGKILL");
-      live.delete(child);
-    }
-    fs.rmSync(dir, { recursive: true, force: true });
-    throw e;
-  }
+  const { addr, url, log, stop } = await sobatch.startServer({
+    adminPassword: ADMIN_PASSWORD,
+    basePath: BASE_PATH,
+    // The default, pinned so the date assertions do not depend on it.
+    env: { SOBATCH_BASE_ZONE: "UTC" },
+    tmpPrefix: "sobatch-npm-interop-",
+    setup: (dbUrl) => {
+      // alice first: the database file is created by this command.
+      users.alice.id = sobatch.addUser(dbUrl, "alice", users.alice.password);
+      // The server creates `admin` itself only on an empty database, so add it here too.
+      users.admin.id = sobatch.addUser(dbUrl, "admin", users.admin.password, { admin: true });
+    },
+  });
+  return { addr, rootUrl: url, prefixedUrl: `${url}${BASE_PATH}`, users, log, stop };
 }
 
 /**
@@ -183,23 +54,10 @@ function makeAgent(baseUrl, username, password) {
   return api.getBatchAgent();
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/**
- * Polls `fetch()` every `intervalMs` until `done(value)` holds; bounded by `timeoutMs`.
- * Returns the last value; throws (with the last value) on time-out.
- */
-async function pollUntil(fetch, done, what, timeoutMs = 20_000, intervalMs = 100) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  for (;;) {
-    last = await fetch();
-    if (done(last)) return last;
-    if (Date.now() >= deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last value: ${JSON.stringify(last)}`);
-    }
-    await sleep(intervalMs);
-  }
+/** Polls `fetch()` until `done(value)` holds, every `intervalMs` and for at most `timeoutMs`. A
+ * failed call ends the wait, so a test reports the HTTP error rather than a time-out. */
+function pollUntil(fetch, done, what, timeoutMs = 20_000, intervalMs = 100) {
+  return sobatch.pollUntil(fetch, done, what, { timeoutMs, intervalMs });
 }
 
 /**
@@ -275,12 +133,12 @@ function idsOf(list, what) {
 }
 
 module.exports = {
-  BIN,
+  BIN: sobatch.BIN,
   BASE_PATH,
   startServer,
   makeAgent,
   pollUntil,
-  sleep,
+  sleep: sobatch.sleep,
   reportHttp,
   assertValidDate,
   assertEmptyDate,

@@ -159,7 +159,6 @@ struct ListPage {
     state: String,
     name: String,
     rows: Vec<RowView>,
-    counts: Vec<String>,
     /// Live updates only make sense on the first page, where new tasks appear.
     live: bool,
     newer: Option<String>,
@@ -556,11 +555,10 @@ async fn task_list(
         // One more than shown, to know whether there is an older page.
         limit: Some(PAGE_ROWS + 1),
     };
-    let (listed, counts) =
-        match tokio::try_join!(operation::archive(&state, &query), state_counts(&state)) {
-            Ok(found) => found,
-            Err(error) => return error_page(error, Some(&session)),
-        };
+    let listed = match operation::archive(&state, &query).await {
+        Ok(found) => found,
+        Err(error) => return error_page(error, Some(&session)),
+    };
     let more = listed.len() as u64 > PAGE_ROWS;
     let rows: Vec<RowView> = listed
         .iter()
@@ -581,18 +579,8 @@ async fn task_list(
         state: filter.state,
         name: filter.name,
         rows,
-        counts,
     };
     html(StatusCode::OK, &list)
-}
-
-/// "3 Started", "12 Succeeded", … over every task, for the line above the table.
-async fn state_counts(state: &AppState) -> Result<Vec<String>, ApiError> {
-    let counts = state.engine.store().task_count_by_state().await?;
-    Ok(counts
-        .into_iter()
-        .map(|(s, n)| format!("{n} {}", s.name()))
-        .collect())
 }
 
 fn task_id(text: &str) -> Result<i32, ApiError> {

@@ -168,6 +168,25 @@ pub fn check_xsrf(session: &Session, presented: Option<&str>) -> Result<(), ApiE
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Cookie headers are untrusted input: any bytes a header may hold are read without a
+        /// panic, and a cookie that is there is found.
+        #[test]
+        fn any_cookie_header_is_read(noise in "[ -~]{0,80}", value in "[A-Za-z0-9_-]{1,43}") {
+            let mut headers = HeaderMap::new();
+            if let Ok(noise) = HeaderValue::from_str(&noise) {
+                headers.append(header::COOKIE, noise);
+            }
+            let _ = cookie_value(&headers, SESSION_COOKIE);
+            headers.append(
+                header::COOKIE,
+                HeaderValue::from_str(&format!("{SESSION_COOKIE}={value}")).unwrap(),
+            );
+            prop_assert!(cookie_value(&headers, SESSION_COOKIE).is_some());
+        }
+    }
 
     #[test]
     fn cookies_are_found_among_others_in_any_cookie_header() {

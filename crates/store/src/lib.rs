@@ -319,8 +319,8 @@ pub trait Store: Send + Sync + 'static {
         task: TaskId,
         limit: usize,
     ) -> Result<Vec<TaskEvent>, StoreError>;
-    /// Deletes up to `limit` of the oldest events that happened before `before`; returns how many
-    /// went.
+    /// Deletes up to `limit` of the oldest events that happened before `before`, but never the
+    /// newest event of all; returns how many went.
     async fn event_prune(&self, before: Timestamp, limit: usize) -> Result<u64, StoreError>;
 
     /// Stores a credential, and deletes those that expired before `now`.

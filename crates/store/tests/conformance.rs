@@ -923,15 +923,7 @@ async fn a_claim_that_starts_counts_the_start_and_fences_like_any_other(store: A
             .unwrap(),
         LeaseCheck::Lost
     );
-    let finish = TaskFinish {
-        state: TaskState::Succeeded,
-        result: None,
-        response: None,
-        progress_percent: Some(100),
-        progress_description: None,
-        file_name: None,
-    };
-    assert!(s.task_finish(*id, lease, finish, at(7)).await.unwrap());
+    assert!(s.task_finish(*id, lease, succeeded(), at(7)).await.unwrap());
     assert_eq!(get(s, *id).await.state, TaskState::Succeeded);
     assert_eq!(get(s, ids[2]).await.state, TaskState::New);
 }

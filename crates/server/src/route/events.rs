@@ -280,6 +280,26 @@ pub async fn event_stream(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever a client puts in the query string or Last-Event-ID, the answer is a filter or
+        /// a 400 naming the problem, never a panic.
+        #[test]
+        fn any_query_is_a_filter_or_a_bad_request(query in "[a-zA-Z=&,%0-9 ._-]{0,60}") {
+            if let Err(error) = EventFilter::parse(Some(&query)) {
+                let refused = matches!(error, ApiError::BadRequest { .. });
+                prop_assert!(refused, "{:?}", error);
+            }
+        }
+
+        #[test]
+        fn any_event_id_parses_or_is_refused(text in "\\PC{0,30}") {
+            if let Ok(position) = text.parse::<EventPosition>() {
+                prop_assert_eq!(position.to_string().parse::<EventPosition>(), Ok(position));
+            }
+        }
+    }
 
     #[test]
     fn filters_read_names_states_and_owners_and_refuse_the_rest() {

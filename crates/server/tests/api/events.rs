@@ -38,6 +38,21 @@ async fn until(stream: &mut EventStream, last: impl Fn(&Value) -> bool) -> Vec<(
     }
 }
 
+/// The events of one run of task `id`, checked to go from Created through Started and Progress to
+/// its end.
+async fn a_whole_run(stream: &mut EventStream, id: i32) -> Vec<(String, Value)> {
+    let events = until(stream, ended(id)).await;
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|(_, e)| e["Kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.first(), Some(&"Created"), "{kinds:?}");
+    assert!(kinds.contains(&"Started"), "{kinds:?}");
+    assert!(kinds.contains(&"Progress"), "{kinds:?}");
+    assert_eq!(kinds.last(), Some(&"StateChanged"), "{kinds:?}");
+    events
+}
+
 fn ended(id: i32) -> impl Fn(&Value) -> bool {
     move |e| e["Id"] == id && (e["State"] == "Succeeded" || e["State"] == "Failed")
 }
@@ -51,15 +66,7 @@ async fn the_stream_carries_each_change_of_a_task_in_order() {
             json!({"Name": "Sleep", "Description": "nap", "ParameterObject": {"Seconds": "0.6"}}),
         )
         .await;
-    let events = until(&mut stream, ended(id)).await;
-    let kinds: Vec<&str> = events
-        .iter()
-        .map(|(_, e)| e["Kind"].as_str().unwrap())
-        .collect();
-    assert_eq!(kinds.first(), Some(&"Created"), "{kinds:?}");
-    assert!(kinds.contains(&"Started"), "{kinds:?}");
-    assert!(kinds.contains(&"Progress"), "{kinds:?}");
-    assert_eq!(kinds.last(), Some(&"StateChanged"));
+    let events = a_whole_run(&mut stream, id).await;
     let (_, last) = events.last().unwrap();
     assert_eq!(last["State"], "Succeeded");
     assert_eq!(last["Name"], "Sleep");
@@ -287,14 +294,7 @@ async fn a_stream_on_one_node_sees_what_another_node_did_on_postgresql() {
         .task_start(&json!({"Name": "Elsewhere"}))
         .await
         .unwrap();
-    let events = until(&mut stream, ended(id)).await;
-    let kinds: Vec<&str> = events
-        .iter()
-        .map(|(_, e)| e["Kind"].as_str().unwrap())
-        .collect();
-    assert_eq!(kinds.first(), Some(&"Created"), "{kinds:?}");
-    assert!(kinds.contains(&"Started"), "{kinds:?}");
-    assert!(kinds.contains(&"Progress"), "{kinds:?}");
+    let events = a_whole_run(&mut stream, id).await;
     assert_eq!(events.last().unwrap().1["State"], "Succeeded");
     // Positions carry the writing transaction on PostgreSQL.
     assert!(events.iter().all(|(id, _)| id.contains('.')));

@@ -5,9 +5,11 @@
 -- that rolled back. The one writer commits in event_id order, so a reader that has seen event n has
 -- seen every event before it: event_id is the position the event stream resumes from.
 -- kind: 1 Created, 2 Started, 3 Progress, 4 StopRequested, 5 StateChanged, 6 Deleted.
--- AUTOINCREMENT, so that pruning the newest events never lets an id be handed out twice.
+-- Not AUTOINCREMENT: its bookkeeping row, rewritten by every insert, was most of what an event
+-- cost. Ids still never repeat, because pruning always keeps the newest event, and a new rowid is
+-- one more than the largest there is.
 CREATE TABLE batchtask_event (
-    event_id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id               INTEGER PRIMARY KEY,
     BatchTask_id           INTEGER NOT NULL,
     at                     INTEGER NOT NULL,
     kind                   INTEGER NOT NULL,

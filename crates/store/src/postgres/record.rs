@@ -109,7 +109,9 @@ pub(super) async fn event_prune(
     execute(
         tx,
         "DELETE FROM batchtask_event WHERE event_id IN (
-             SELECT event_id FROM batchtask_event WHERE at < $1 ORDER BY event_id LIMIT $2)",
+             SELECT event_id FROM batchtask_event WHERE at < $1
+             AND event_id < (SELECT MAX(event_id) FROM batchtask_event)
+             ORDER BY event_id LIMIT $2)",
         &[&micros(before), &limit(count)],
     )
     .await

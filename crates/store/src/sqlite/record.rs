@@ -82,7 +82,8 @@ pub(super) fn event_list_for_task(
 }
 
 /// Events are appended in time order, so the oldest are the lowest ids: find where the kept ones
-/// begin, then delete below it. Both steps touch only what goes.
+/// begin, then delete below it. Both steps touch only what goes. The newest event always stays,
+/// since new ids count on from the largest one left.
 pub(super) fn event_prune(
     conn: &Connection,
     before: Timestamp,
@@ -92,7 +93,8 @@ pub(super) fn event_prune(
     let last: Option<i64> = conn
         .prepare_cached(
             "SELECT MAX(event_id) FROM (SELECT event_id, at FROM batchtask_event
-             ORDER BY event_id LIMIT ?2) WHERE at < ?1",
+             ORDER BY event_id LIMIT ?2) WHERE at < ?1
+             AND event_id < (SELECT MAX(event_id) FROM batchtask_event)",
         )?
         .query_row(params![micros(before), limit], |row| row.get(0))?;
     let Some(last) = last else { return Ok(0) };

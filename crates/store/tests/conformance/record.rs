@@ -11,7 +11,7 @@ use sobatch_store::{
     TaskEventKind, TaskFinish, TaskProgress,
 };
 
-use super::{STOPPED, at, claim, get, insert, start};
+use super::{STOPPED, at, claim, get, insert, start, succeeded};
 
 conformance! {
     backends: [
@@ -157,14 +157,7 @@ async fn reading_after_a_position_resumes_exactly_and_batches_write_one_event_ea
         .map(|(task, lease)| TaskEnd {
             id: task.id,
             lease,
-            finish: TaskFinish {
-                state: TaskState::Succeeded,
-                result: None,
-                response: None,
-                progress_percent: Some(100),
-                progress_description: None,
-                file_name: None,
-            },
+            finish: succeeded(),
             now: at(2),
         })
         .collect();
@@ -277,6 +270,11 @@ async fn pruning_events_deletes_the_oldest_before_the_cut_off(store: Arc<dyn Sto
     assert_eq!(left, vec![young]);
     // The task rows themselves are not touched.
     assert_eq!(get(s, old[0]).await.state, TaskState::New);
+    // The newest event stays, however old: ids go on from it.
+    assert_eq!(s.event_prune(at(1_000), 100).await.unwrap(), 0);
+    let next = s.task_insert(start("Echo", 1), at(2_000)).await.unwrap();
+    let newest = s.event_list_for_task(next, 1).await.unwrap();
+    assert!(newest[0].position > s.event_list_for_task(young, 1).await.unwrap()[0].position);
 }
 
 async fn credentials_are_found_by_hash_until_they_expire_or_are_revoked(store: Arc<dyn Store>) {
