@@ -49,6 +49,11 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Manage API tokens (`Authorization: Bearer …`) in the database directly.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Start a task on a running server; prints its id, or with --wait follows it to its end
     /// (exit code 0 if it succeeded, 1 if it failed, 2 for usage or connection errors).
     Submit {
@@ -167,6 +172,27 @@ enum UserCommand {
         /// shell history and process lists).
         #[arg(long, required = true)]
         password_stdin: bool,
+        #[arg(long, env = "SOBATCH_DB", default_value = "sqlite://sobatch.db")]
+        db: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token for an associate and print it; it is shown only this once.
+    Create {
+        /// The associate the token signs in as.
+        #[arg(long)]
+        user: String,
+        /// How long it lasts, such as 30d or 12h [default: until revoked].
+        #[arg(long)]
+        expires: Option<String>,
+        #[arg(long, env = "SOBATCH_DB", default_value = "sqlite://sobatch.db")]
+        db: String,
+    },
+    /// Revoke an API token by the id `token create` printed.
+    Revoke {
+        id: i64,
         #[arg(long, env = "SOBATCH_DB", default_value = "sqlite://sobatch.db")]
         db: String,
     },
@@ -336,6 +362,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .context("add user")?;
             println!("added associate {name} with id {id}");
+        }
+        Command::Token {
+            command: TokenCommand::Create { user, expires, db },
+        } => {
+            let (id, token) = sobatch_server::token_create(&db, &user, expires.as_deref())
+                .await
+                .context("create token")?;
+            eprintln!("created API token {id} for {user}; it is shown only this once:");
+            println!("{token}");
+        }
+        Command::Token {
+            command: TokenCommand::Revoke { id, db },
+        } => {
+            sobatch_server::token_revoke(&db, id)
+                .await
+                .context("revoke token")?;
+            println!("revoked API token {id}");
         }
         // Handled by `run_client_command` before logging and the server runtime start.
         Command::Submit { .. }

@@ -1,7 +1,7 @@
 //! Authentication: Basic credentials checked against argon2id hashes, with a short-lived cache of
 //! verified credentials so the deliberately slow hash does not run on every request, and
-//! throttling of failed attempts; a request without `Authorization` may instead present a
-//! dashboard session (see `session`).
+//! throttling of failed attempts; tickets (`SOTicket`) and API tokens (`Bearer`) the server issued,
+//! looked up by their hash; and, without `Authorization`, a dashboard session (see `session`).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,7 +18,7 @@ use base64::Engine as _;
 use blake2::{Blake2b512, Digest};
 use sobatch_core::Associate;
 use sobatch_engine::Caller;
-use sobatch_store::Store;
+use sobatch_store::{CredentialKind, Store};
 
 use sobatch_wire::language::ResourceId;
 
@@ -266,11 +266,16 @@ pub async fn require_caller(
         .map(|info| info.0.ip());
     let caller = match authorization {
         Some(authorization) => authenticate(&state, authorization, address).await,
-        None => session_caller(&state, request.method(), request.headers()).await,
+        None => session_caller(&state, request.method(), request.headers())
+            .await
+            .map(|caller| (caller, None)),
     };
     match caller {
-        Ok(caller) => {
+        Ok((caller, presented)) => {
             request.extensions_mut().insert(caller);
+            if let Some(presented) = presented {
+                request.extensions_mut().insert(presented);
+            }
             next.run(request).await
         }
         Err(error) => error.into_response(),
@@ -296,10 +301,7 @@ async fn session_caller(
             .and_then(|v| v.to_str().ok());
         crate::session::check_xsrf(&session, presented)?;
     }
-    Ok(Caller {
-        id: session.associate.id,
-        is_admin: session.associate.is_admin(),
-    })
+    Ok(caller_of(&session.associate))
 }
 
 /// Checks a name and password for a sign-in, with the same throttling as Basic credentials.
@@ -310,19 +312,14 @@ pub async fn sign_in_check(
     address: Option<std::net::IpAddr>,
 ) -> Result<Associate, ApiError> {
     let throttle = &state.auth.throttle;
-    if let Some(wait) = throttle.blocked(name, address) {
-        return Err(ApiError::TooManyRequests {
-            message: message(ResourceId::ErrorTooManyFailedLogins, &[]),
-            retry_after: wait.as_secs().max(1),
-        });
-    }
+    throttled(throttle, Some(name), address)?;
     match state.auth.verify(name, password).await? {
         Some(associate) => {
             throttle.succeeded(name);
             Ok(associate)
         }
         None => {
-            throttle.failed(name, address);
+            throttle.failed(Some(name), address);
             Err(ApiError::Unauthorized(message(
                 ResourceId::ErrorWrongCredentials,
                 &[],
@@ -331,20 +328,91 @@ pub async fn sign_in_check(
     }
 }
 
+fn throttled(
+    throttle: &LoginThrottle,
+    name: Option<&str>,
+    address: Option<std::net::IpAddr>,
+) -> Result<(), ApiError> {
+    match throttle.blocked(name, address) {
+        Some(wait) => Err(ApiError::TooManyRequests {
+            message: message(ResourceId::ErrorTooManyFailedLogins, &[]),
+            retry_after: wait.as_secs().max(1),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The credential a request presented, when it was one the server issued: routes that act on
+/// the credential itself (revoking the current ticket) read it from the request's extensions.
+#[derive(Debug, Clone)]
+pub struct Presented {
+    pub kind: CredentialKind,
+    pub secret_hash: String,
+}
+
+/// Reads `Authorization`: `Basic`, `SOTicket` or `Bearer`, the scheme name in any case (clients
+/// write `SOTicket`, `SoTicket` and `SOTICKET`).
 async fn authenticate(
     state: &AppState,
     header: axum::http::HeaderValue,
     address: Option<std::net::IpAddr>,
-) -> Result<Caller, ApiError> {
+) -> Result<(Caller, Option<Presented>), ApiError> {
     let value = header
         .to_str()
         .map_err(|_| ApiError::Unauthorized("the Authorization header is not ASCII".into()))?;
-    let (name, password) = parse_basic(value)?;
-    let associate = sign_in_check(state, &name, &password, address).await?;
-    Ok(Caller {
+    let (scheme, rest) = value
+        .trim()
+        .split_once(' ')
+        .ok_or_else(|| ApiError::Unauthorized("the Authorization header has no scheme".into()))?;
+    let kind = if scheme.eq_ignore_ascii_case("Basic") {
+        let (name, password) = parse_basic(value)?;
+        let associate = sign_in_check(state, &name, &password, address).await?;
+        return Ok((caller_of(&associate), None));
+    } else if scheme.eq_ignore_ascii_case("SOTicket") {
+        CredentialKind::Ticket
+    } else if scheme.eq_ignore_ascii_case("Bearer") {
+        CredentialKind::Token
+    } else {
+        return Err(ApiError::Unauthorized(format!(
+            "the {scheme} authorization scheme is not supported; use Basic, SOTicket or Bearer"
+        )));
+    };
+    let secret = rest.trim();
+    let throttle = &state.auth.throttle;
+    throttled(throttle, None, address)?;
+    let secret_hash = crate::secret::secret_hash(secret);
+    let found = if secret.is_empty() {
+        None
+    } else {
+        state
+            .engine
+            .store()
+            .credential_find(kind, &secret_hash, chrono::Utc::now())
+            .await?
+    };
+    match found {
+        Some(credential) => Ok((
+            caller_of(&credential.associate),
+            Some(Presented { kind, secret_hash }),
+        )),
+        None => {
+            throttle.failed(None, address);
+            let what = match kind {
+                CredentialKind::Ticket => "the ticket",
+                _ => "the bearer token",
+            };
+            Err(ApiError::Unauthorized(format!(
+                "{what} is not valid: unknown, expired or revoked"
+            )))
+        }
+    }
+}
+
+fn caller_of(associate: &Associate) -> Caller {
+    Caller {
         id: associate.id,
         is_admin: associate.is_admin(),
-    })
+    }
 }
 
 #[cfg(test)]

@@ -135,6 +135,9 @@ pub struct AuthSection {
     /// How long a dashboard sign-in (its session cookie) lasts. Default `12h`.
     #[serde(with = "humantime_serde_compat")]
     pub session_lifetime: Duration,
+    /// How long a ticket (`POST /api/sobatch/v1/tickets`) lasts. Default `8h`.
+    #[serde(with = "humantime_serde_compat")]
+    pub ticket_lifetime: Duration,
 }
 
 /// How long finished tasks are kept; `"0s"` keeps them for ever. `SucceededManualCleanup` tasks are
@@ -229,6 +232,7 @@ impl Default for AuthSection {
             failed_login_limit_per_address: 20,
             failed_login_window: Duration::from_secs(60),
             session_lifetime: Duration::from_secs(12 * 3600),
+            ticket_lifetime: Duration::from_secs(8 * 3600),
         }
     }
 }
@@ -414,8 +418,10 @@ impl Config {
         if self.http.event_heartbeat.is_zero() || self.http.event_poll.is_zero() {
             problems.push("http.event_heartbeat and http.event_poll: must be more than 0s".into());
         }
-        if self.auth.session_lifetime.is_zero() {
-            problems.push("auth.session_lifetime: must be more than 0s".into());
+        if self.auth.session_lifetime.is_zero() || self.auth.ticket_lifetime.is_zero() {
+            problems.push(
+                "auth.session_lifetime and auth.ticket_lifetime: must be more than 0s".into(),
+            );
         }
         if problems.is_empty() {
             Ok(())

@@ -212,10 +212,17 @@ impl IntoResponse for ApiError {
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         if status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Basic realm=\"sobatch\", charset=\"UTF-8\""),
-            );
+            // One challenge per scheme the server accepts (spec §4.1, R).
+            for challenge in [
+                "Basic realm=\"sobatch\", charset=\"UTF-8\"",
+                "SOTicket realm=\"sobatch\"",
+                "Bearer realm=\"sobatch\"",
+            ] {
+                response.headers_mut().append(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(challenge),
+                );
+            }
         }
         response
     }

@@ -14,6 +14,7 @@ mod operation;
 mod patch;
 mod respond;
 mod route;
+mod secret;
 mod session;
 mod state;
 mod text;
@@ -123,6 +124,7 @@ impl ApplicationBuilder {
             local_addr: addr,
             odata_page_limit: config.odata_page_limit,
             session_lifetime: config.auth.session_lifetime,
+            ticket_lifetime: config.auth.ticket_lifetime,
             event_heartbeat: config.http.event_heartbeat,
             event_poll: config.http.event_poll,
             file_dir: config.http.file_dir.clone(),
@@ -336,6 +338,48 @@ pub async fn user_add(
             "an associate named {name:?} already exists"
         ))),
         Err(error) => Err(error.into()),
+    }
+}
+
+/// `sobatch token create`: an API token for the associate `user`, lasting `expires` (`30d`) or
+/// until revoked; returns its id and the token, which exists nowhere else.
+pub async fn token_create(
+    db: &str,
+    user: &str,
+    expires: Option<&str>,
+) -> Result<(i64, String), StartError> {
+    let lifetime = expires
+        .map(route::credential::parse_lifetime)
+        .transpose()
+        .map_err(|e| StartError::Other(e.to_string()))?;
+    let store = open_store(db, 1).await?;
+    let associate = store
+        .associate_get_by_name(user.trim())
+        .await?
+        .ok_or_else(|| StartError::Other(format!("there is no associate named {user:?}")))?;
+    let issued = secret::issue(
+        store.as_ref(),
+        sobatch_store::CredentialKind::Token,
+        associate.id,
+        lifetime,
+        route::credential::TOKEN_PREFIX,
+        None,
+    )
+    .await
+    .map_err(|e| StartError::Other(e.to_string()))?;
+    Ok((issued.id, issued.secret))
+}
+
+/// `sobatch token revoke`: revokes the API token with this id.
+pub async fn token_revoke(db: &str, id: i64) -> Result<(), StartError> {
+    let store = open_store(db, 1).await?;
+    if store
+        .credential_delete_by_id(sobatch_store::CredentialKind::Token, id)
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(StartError::Other(format!("there is no API token {id}")))
     }
 }
 

@@ -3,12 +3,11 @@
 //! node of a cluster accepts them and a sign-out ends them everywhere.
 
 use axum::http::{HeaderMap, HeaderValue, Method, header};
-use base64::Engine as _;
-use blake2::{Blake2b512, Digest};
 use sobatch_core::Associate;
-use sobatch_store::{CredentialKind, CredentialNew};
+use sobatch_store::CredentialKind;
 
 use crate::error::ApiError;
+use crate::secret::{random_token, secret_hash};
 use crate::state::AppState;
 
 /// The cookie that carries the session secret; HttpOnly, so page scripts never see it.
@@ -26,44 +25,22 @@ pub struct Session {
     pub secret_hash: String,
 }
 
-/// 32 random bytes as URL-safe base64: 256 bits, beyond guessing.
-fn random_token() -> Result<String, ApiError> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| ApiError::Internal(format!("random bytes: {e}")))?;
-    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
-}
-
-/// What the store keeps of a secret. The secrets are random and long, so a plain hash is enough:
-/// there is nothing to guess from it.
-fn secret_hash(secret: &str) -> String {
-    let digest = Blake2b512::digest(secret.as_bytes());
-    digest.iter().take(32).map(|b| format!("{b:02x}")).collect()
-}
-
 /// Starts a session for `associate`; returns the `Set-Cookie` values for both cookies.
 pub async fn sign_in(
     state: &AppState,
     associate: &Associate,
 ) -> Result<[HeaderValue; 2], ApiError> {
-    let secret = random_token()?;
     let xsrf = random_token()?;
-    let now = chrono::Utc::now();
-    let lifetime = chrono::Duration::from_std(state.session_lifetime)
-        .map_err(|_| ApiError::Internal("the session lifetime is out of range".into()))?;
-    state
-        .engine
-        .store()
-        .credential_insert(
-            CredentialNew {
-                kind: CredentialKind::Session,
-                secret_hash: secret_hash(&secret),
-                associate: associate.id,
-                extra: Some(xsrf.clone()),
-                expires: now.checked_add_signed(lifetime),
-            },
-            now,
-        )
-        .await?;
+    let issued = crate::secret::issue(
+        state.engine.store().as_ref(),
+        CredentialKind::Session,
+        associate.id,
+        Some(state.session_lifetime),
+        "",
+        Some(xsrf.clone()),
+    )
+    .await?;
+    let secret = issued.secret;
     let max_age = state.session_lifetime.as_secs();
     Ok([
         cookie(state, SESSION_COOKIE, &secret, max_age, true)?,
@@ -203,15 +180,6 @@ mod tests {
         assert_eq!(cookie_value(&headers, XSRF_COOKIE), Some("x"));
         assert_eq!(cookie_value(&headers, "missing"), None);
         assert_eq!(cookie_value(&HeaderMap::new(), SESSION_COOKIE), None);
-    }
-
-    #[test]
-    fn tokens_are_long_and_differ_and_their_hashes_are_fixed_width() {
-        let a = random_token().unwrap();
-        assert_eq!(a.len(), 43);
-        assert_ne!(a, random_token().unwrap());
-        assert_eq!(secret_hash(&a).len(), 64);
-        assert_eq!(secret_hash(&a), secret_hash(&a));
     }
 
     #[test]

@@ -20,6 +20,8 @@ pub struct AppState {
     pub odata_page_limit: u32,
     /// How long a dashboard sign-in lasts.
     pub session_lifetime: std::time::Duration,
+    /// How long a ticket lasts.
+    pub ticket_lifetime: std::time::Duration,
     /// The event stream's heartbeat and poll intervals.
     pub event_heartbeat: std::time::Duration,
     pub event_poll: std::time::Duration,

@@ -46,8 +46,8 @@ impl LoginThrottle {
     }
 
     /// How long to wait before `name` (or anyone from `address`) may try again, if they have
-    /// used up their failures.
-    pub fn blocked(&self, name: &str, address: Option<IpAddr>) -> Option<Duration> {
+    /// used up their failures. Tickets and tokens name nobody; only their address counts.
+    pub fn blocked(&self, name: Option<&str>, address: Option<IpAddr>) -> Option<Duration> {
         let now = Instant::now();
         let windows = self.windows.lock().ok()?;
         let check = |key: Key, limit: u32| {
@@ -55,13 +55,14 @@ impl LoginThrottle {
             let ends = window.started + self.limits.window;
             (limit > 0 && window.failures >= limit && ends > now).then(|| ends - now)
         };
-        let by_name = check(Key::Name(name.to_lowercase()), self.limits.per_name);
+        let by_name =
+            name.and_then(|name| check(Key::Name(name.to_lowercase()), self.limits.per_name));
         let by_address = address.and_then(|a| check(Key::Address(a), self.limits.per_address));
         by_name.max(by_address)
     }
 
-    /// Counts a wrong password for `name` from `address`.
-    pub fn failed(&self, name: &str, address: Option<IpAddr>) {
+    /// Counts a wrong password for `name` (or a wrong ticket or token) from `address`.
+    pub fn failed(&self, name: Option<&str>, address: Option<IpAddr>) {
         let now = Instant::now();
         let Ok(mut windows) = self.windows.lock() else {
             return;
@@ -82,7 +83,7 @@ impl LoginThrottle {
             }
             window.failures = window.failures.saturating_add(1);
         };
-        if self.limits.per_name > 0 {
+        if let Some(name) = name.filter(|_| self.limits.per_name > 0) {
             count(Key::Name(name.to_lowercase()));
         }
         if let Some(address) = address.filter(|_| self.limits.per_address > 0) {
@@ -128,49 +129,57 @@ mod tests {
     fn a_name_is_blocked_after_its_failures_and_only_it() {
         let t = throttle(3, 0, Duration::from_secs(60));
         for _ in 0..2 {
-            t.failed("Ann", HOME);
-            assert_eq!(t.blocked("ann", HOME), None);
+            t.failed(Some("Ann"), HOME);
+            assert_eq!(t.blocked(Some("ann"), HOME), None);
         }
-        t.failed("ANN", HOME);
-        let wait = t.blocked("ann", HOME).unwrap();
+        t.failed(Some("ANN"), HOME);
+        let wait = t.blocked(Some("ann"), HOME).unwrap();
         assert!(wait > Duration::from_secs(59) && wait <= Duration::from_secs(60));
-        assert_eq!(t.blocked("bob", HOME), None, "the address has no limit");
+        assert_eq!(
+            t.blocked(Some("bob"), HOME),
+            None,
+            "the address has no limit"
+        );
     }
 
     #[test]
     fn an_address_is_blocked_after_failures_at_many_names() {
         let t = throttle(0, 4, Duration::from_secs(60));
         for name in ["a", "b", "c", "d"] {
-            t.failed(name, HOME);
+            t.failed(Some(name), HOME);
         }
-        assert!(t.blocked("e", HOME).is_some());
+        assert!(t.blocked(Some("e"), HOME).is_some());
         let elsewhere = Some(IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 1)));
-        assert_eq!(t.blocked("e", elsewhere), None);
-        assert_eq!(t.blocked("e", None), None);
+        assert_eq!(t.blocked(Some("e"), elsewhere), None);
+        assert_eq!(t.blocked(Some("e"), None), None);
     }
 
     #[test]
     fn the_block_ends_with_the_window_and_success_forgives_the_name() {
         let t = throttle(2, 0, Duration::from_millis(50));
-        t.failed("ann", None);
-        t.failed("ann", None);
-        assert!(t.blocked("ann", None).is_some());
+        t.failed(Some("ann"), None);
+        t.failed(Some("ann"), None);
+        assert!(t.blocked(Some("ann"), None).is_some());
         std::thread::sleep(Duration::from_millis(60));
-        assert_eq!(t.blocked("ann", None), None);
-        t.failed("ann", None);
-        assert_eq!(t.blocked("ann", None), None, "a fresh window counts afresh");
+        assert_eq!(t.blocked(Some("ann"), None), None);
+        t.failed(Some("ann"), None);
+        assert_eq!(
+            t.blocked(Some("ann"), None),
+            None,
+            "a fresh window counts afresh"
+        );
         t.succeeded("ann");
-        t.failed("ann", None);
-        assert_eq!(t.blocked("ann", None), None);
+        t.failed(Some("ann"), None);
+        assert_eq!(t.blocked(Some("ann"), None), None);
     }
 
     #[test]
     fn zero_limits_never_block() {
         let t = throttle(0, 0, Duration::from_secs(60));
         for _ in 0..100 {
-            t.failed("ann", HOME);
+            t.failed(Some("ann"), HOME);
         }
-        assert_eq!(t.blocked("ann", HOME), None);
+        assert_eq!(t.blocked(Some("ann"), HOME), None);
         assert!(t.windows.lock().unwrap().is_empty());
     }
 
@@ -178,7 +187,7 @@ mod tests {
     fn the_map_is_bounded() {
         let t = throttle(5, 0, Duration::from_secs(60));
         for i in 0..(ENTRIES_MAX + 10) {
-            t.failed(&format!("user{i}"), None);
+            t.failed(Some(&format!("user{i}")), None);
         }
         assert!(t.windows.lock().unwrap().len() <= ENTRIES_MAX);
     }

@@ -8,12 +8,18 @@ use sobatch_core::{Associate, AssociateId, Timestamp};
 pub enum CredentialKind {
     /// A dashboard sign-in: a session cookie, with the XSRF token bound to it.
     Session,
+    /// A SuperOffice-style ticket (`Authorization: SOTicket 7T:…`), issued to a signed-in caller.
+    Ticket,
+    /// An API token (`Authorization: Bearer …`), created by an administrator for an associate.
+    Token,
 }
 
 impl CredentialKind {
     pub fn as_str(self) -> &'static str {
         match self {
             CredentialKind::Session => "session",
+            CredentialKind::Ticket => "ticket",
+            CredentialKind::Token => "token",
         }
     }
 }
@@ -44,6 +50,8 @@ impl CredentialKind {
     pub(crate) fn parse(text: &str) -> Option<Self> {
         match text {
             "session" => Some(CredentialKind::Session),
+            "ticket" => Some(CredentialKind::Ticket),
+            "token" => Some(CredentialKind::Token),
             _ => None,
         }
     }

@@ -323,12 +323,12 @@ pub trait Store: Send + Sync + 'static {
     /// newest event of all; returns how many went.
     async fn event_prune(&self, before: Timestamp, limit: usize) -> Result<u64, StoreError>;
 
-    /// Stores a credential, and deletes those that expired before `now`.
+    /// Stores a credential, and deletes those that expired before `now`; returns its id.
     async fn credential_insert(
         &self,
         credential: CredentialNew,
         now: Timestamp,
-    ) -> Result<(), StoreError>;
+    ) -> Result<i64, StoreError>;
     /// The credential of this kind with this secret hash, unless it expired before `now`.
     async fn credential_find(
         &self,
@@ -341,6 +341,12 @@ pub trait Store: Send + Sync + 'static {
         &self,
         kind: CredentialKind,
         secret_hash: &str,
+    ) -> Result<bool, StoreError>;
+    /// Revokes a credential by its id, as an administrator names it; `false` if there was none.
+    async fn credential_delete_by_id(
+        &self,
+        kind: CredentialKind,
+        id: i64,
     ) -> Result<bool, StoreError>;
 }
 

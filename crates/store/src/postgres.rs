@@ -466,7 +466,7 @@ impl Store for PgStore {
         &self,
         credential: CredentialNew,
         now: Timestamp,
-    ) -> Result<(), StoreError> {
+    ) -> Result<i64, StoreError> {
         in_transaction!(self, |tx| record::credential_insert(&tx, &credential, now)
             .await?)
     }
@@ -492,6 +492,15 @@ impl Store for PgStore {
         secret_hash: &str,
     ) -> Result<bool, StoreError> {
         in_transaction!(self, |tx| record::credential_delete(&tx, kind, secret_hash)
+            .await?)
+    }
+
+    async fn credential_delete_by_id(
+        &self,
+        kind: CredentialKind,
+        id: i64,
+    ) -> Result<bool, StoreError> {
+        in_transaction!(self, |tx| record::credential_delete_by_id(&tx, kind, id)
             .await?)
     }
 }

@@ -379,7 +379,7 @@ impl Store for SqliteStore {
         &self,
         credential: CredentialNew,
         now: Timestamp,
-    ) -> Result<(), StoreError> {
+    ) -> Result<i64, StoreError> {
         self.writer
             .submit(move |w| record::credential_insert(w.conn(), &credential, now))
             .await
@@ -405,6 +405,16 @@ impl Store for SqliteStore {
         let secret_hash = secret_hash.to_string();
         self.writer
             .submit(move |w| record::credential_delete(w.conn(), kind, &secret_hash))
+            .await
+    }
+
+    async fn credential_delete_by_id(
+        &self,
+        kind: CredentialKind,
+        id: i64,
+    ) -> Result<bool, StoreError> {
+        self.writer
+            .submit(move |w| record::credential_delete_by_id(w.conn(), kind, id))
             .await
     }
 }

@@ -3,6 +3,7 @@
 mod agents;
 mod archive;
 mod batch_task;
+pub(crate) mod credential;
 pub(crate) mod definition;
 mod discovery;
 mod events;
@@ -72,6 +73,22 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         .route(
             "/api/sobatch/v1/definitions",
             get(definition::definition_list).fallback(method_not_allowed),
+        )
+        .route(
+            "/api/sobatch/v1/tickets",
+            post(credential::ticket_create).fallback(method_not_allowed),
+        )
+        .route(
+            "/api/sobatch/v1/tickets/current",
+            axum::routing::delete(credential::ticket_revoke_current).fallback(method_not_allowed),
+        )
+        .route(
+            "/api/sobatch/v1/tokens",
+            post(credential::token_create).fallback(method_not_allowed),
+        )
+        .route(
+            "/api/sobatch/v1/tokens/{id}",
+            axum::routing::delete(credential::token_revoke).fallback(method_not_allowed),
         )
         .route(
             "/api/sobatch/v1/events",

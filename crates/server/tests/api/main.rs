@@ -9,6 +9,7 @@ mod auth;
 mod bad_input;
 mod batch_task;
 mod conventions;
+mod credentials;
 mod dashboard;
 mod definitions;
 mod engine;

@@ -121,7 +121,7 @@ pub(super) async fn credential_insert(
     tx: &Transaction<'_>,
     credential: &CredentialNew,
     now: Timestamp,
-) -> Result<(), StoreError> {
+) -> Result<i64, StoreError> {
     execute(
         tx,
         "DELETE FROM credential WHERE expires < $1",
@@ -131,11 +131,11 @@ pub(super) async fn credential_insert(
     let statement = tx
         .prepare_cached(
             "INSERT INTO credential (kind, secret_hash, associate_id, extra, created, expires)
-             VALUES ($1, $2, $3, $4, $5, $6)",
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING credential_id",
         )
         .await?;
     let inserted = tx
-        .execute(
+        .query_one(
             &statement,
             &[
                 &credential.kind.as_str(),
@@ -148,7 +148,7 @@ pub(super) async fn credential_insert(
         )
         .await;
     match inserted {
-        Ok(_) => Ok(()),
+        Ok(row) => column(&row, 0, "credential_id"),
         Err(error) if error.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
             Err(StoreError::Conflict("that credential exists".into()))
         }
@@ -201,6 +201,20 @@ pub(super) async fn credential_delete(
         tx,
         "DELETE FROM credential WHERE secret_hash = $1 AND kind = $2",
         &[&secret_hash, &kind.as_str()],
+    )
+    .await?
+        > 0)
+}
+
+pub(super) async fn credential_delete_by_id(
+    tx: &Transaction<'_>,
+    kind: CredentialKind,
+    id: i64,
+) -> Result<bool, StoreError> {
+    Ok(execute(
+        tx,
+        "DELETE FROM credential WHERE credential_id = $1 AND kind = $2",
+        &[&id, &kind.as_str()],
     )
     .await?
         > 0)

@@ -108,7 +108,7 @@ pub(super) fn credential_insert(
     conn: &Connection,
     credential: &CredentialNew,
     now: Timestamp,
-) -> Result<(), StoreError> {
+) -> Result<i64, StoreError> {
     conn.prepare_cached("DELETE FROM credential WHERE expires < ?1")?
         .execute([micros(now)])?;
     let inserted = conn
@@ -125,7 +125,7 @@ pub(super) fn credential_insert(
             credential.expires.map(micros)
         ]);
     match inserted {
-        Ok(_) => Ok(()),
+        Ok(_) => Ok(conn.last_insert_rowid()),
         Err(rusqlite::Error::SqliteFailure(error, _))
             if error.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE =>
         {
@@ -181,5 +181,16 @@ pub(super) fn credential_delete(
     Ok(conn
         .prepare_cached("DELETE FROM credential WHERE secret_hash = ?1 AND kind = ?2")?
         .execute(params![secret_hash, kind.as_str()])?
+        > 0)
+}
+
+pub(super) fn credential_delete_by_id(
+    conn: &Connection,
+    kind: CredentialKind,
+    id: i64,
+) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached("DELETE FROM credential WHERE credential_id = ?1 AND kind = ?2")?
+        .execute(params![id, kind.as_str()])?
         > 0)
 }

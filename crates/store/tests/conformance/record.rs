@@ -357,6 +357,40 @@ async fn credentials_are_found_by_hash_until_they_expire_or_are_revoked(store: A
         "revoked"
     );
 
+    // Kinds are apart: a ticket's hash is no session, and ids revoke only their own kind.
+    let ticket = s
+        .credential_insert(
+            CredentialNew {
+                kind: CredentialKind::Ticket,
+                ..session("t1", kari, None)
+            },
+            at(3),
+        )
+        .await
+        .unwrap();
+    assert!(
+        s.credential_find(CredentialKind::Session, "t1", at(3))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        !s.credential_delete_by_id(CredentialKind::Token, ticket)
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.credential_delete_by_id(CredentialKind::Ticket, ticket)
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.credential_find(CredentialKind::Ticket, "t1", at(3))
+            .await
+            .unwrap()
+            .is_none()
+    );
+
     // Storing another credential clears the expired ones out.
     s.credential_insert(session("h4", kari, None), at(200))
         .await
