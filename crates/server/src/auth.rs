@@ -380,6 +380,18 @@ async fn authenticate(
     let secret = rest.trim();
     let throttle = &state.auth.throttle;
     throttled(throttle, None, address)?;
+    if kind == CredentialKind::Token
+        && let Some(verifier) = &state.jwt
+        && crate::jwt::looks_like_jwt(secret)
+    {
+        return match jwt_associate(state, verifier, secret).await {
+            Ok(associate) => Ok((caller_of(&associate), None)),
+            Err(error) => {
+                throttle.failed(None, address);
+                Err(error)
+            }
+        };
+    }
     let secret_hash = crate::secret::secret_hash(secret);
     let found = if secret.is_empty() {
         None
@@ -406,6 +418,27 @@ async fn authenticate(
             )))
         }
     }
+}
+
+/// The associate a JWT names, once it verifies.
+async fn jwt_associate(
+    state: &AppState,
+    verifier: &crate::jwt::JwtVerifier,
+    token: &str,
+) -> Result<Associate, ApiError> {
+    let name = verifier
+        .associate_name(token)
+        .map_err(ApiError::Unauthorized)?;
+    state
+        .engine
+        .store()
+        .associate_get_by_name(&name)
+        .await?
+        .ok_or_else(|| {
+            ApiError::Unauthorized(format!(
+                "the bearer token names {name:?}, who is not an associate here"
+            ))
+        })
 }
 
 fn caller_of(associate: &Associate) -> Caller {

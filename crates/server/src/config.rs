@@ -138,6 +138,41 @@ pub struct AuthSection {
     /// How long a ticket (`POST /api/sobatch/v1/tickets`) lasts. Default `8h`.
     #[serde(with = "humantime_serde_compat")]
     pub ticket_lifetime: Duration,
+    /// Bearer JWTs from an identity provider; off until a key is configured.
+    pub jwt: JwtSection,
+}
+
+/// `[auth.jwt]`: how Bearer JWTs are verified. Exactly one key: `hs256_secret`, or
+/// `public_key_pem` (an RSA key means RS256, an EC P-256 key ES256). Tokens signed any other way,
+/// or with `alg: none`, are refused.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JwtSection {
+    pub hs256_secret: Option<String>,
+    /// The PEM text of the public key.
+    pub public_key_pem: Option<String>,
+    /// The `iss` a token must carry; unchecked when empty.
+    pub issuer: Option<String>,
+    /// An `aud` a token must carry; unchecked when empty.
+    pub audience: Option<String>,
+    /// The claim whose text names the associate. Default `sub`.
+    pub associate_claim: String,
+    /// Clock difference allowed when checking `exp` and `nbf`. Default `30s`.
+    #[serde(with = "humantime_serde_compat")]
+    pub leeway: Duration,
+}
+
+impl Default for JwtSection {
+    fn default() -> Self {
+        JwtSection {
+            hs256_secret: None,
+            public_key_pem: None,
+            issuer: None,
+            audience: None,
+            associate_claim: "sub".into(),
+            leeway: Duration::from_secs(30),
+        }
+    }
 }
 
 /// How long finished tasks are kept; `"0s"` keeps them for ever. `SucceededManualCleanup` tasks are
@@ -233,6 +268,7 @@ impl Default for AuthSection {
             failed_login_window: Duration::from_secs(60),
             session_lifetime: Duration::from_secs(12 * 3600),
             ticket_lifetime: Duration::from_secs(8 * 3600),
+            jwt: JwtSection::default(),
         }
     }
 }
@@ -417,6 +453,9 @@ impl Config {
         }
         if self.http.event_heartbeat.is_zero() || self.http.event_poll.is_zero() {
             problems.push("http.event_heartbeat and http.event_poll: must be more than 0s".into());
+        }
+        if let Err(problem) = crate::jwt::JwtVerifier::from_config(&self.auth.jwt) {
+            problems.push(format!("auth.jwt: {problem}"));
         }
         if self.auth.session_lifetime.is_zero() || self.auth.ticket_lifetime.is_zero() {
             problems.push(

@@ -9,6 +9,7 @@ pub mod config;
 mod context;
 mod dashboard;
 mod error;
+mod jwt;
 mod negotiate;
 mod operation;
 mod patch;
@@ -125,6 +126,8 @@ impl ApplicationBuilder {
             odata_page_limit: config.odata_page_limit,
             session_lifetime: config.auth.session_lifetime,
             ticket_lifetime: config.auth.ticket_lifetime,
+            jwt: jwt::JwtVerifier::from_config(&config.auth.jwt)
+                .map_err(|e| StartError::Other(format!("auth.jwt: {e}")))?,
             event_heartbeat: config.http.event_heartbeat,
             event_poll: config.http.event_poll,
             file_dir: config.http.file_dir.clone(),

@@ -16,6 +16,7 @@ mod engine;
 mod events;
 mod helpers;
 mod internal;
+mod jwt;
 mod odata;
 mod shutdown;
 mod worker;
