@@ -166,8 +166,12 @@ enum UserCommand {
     Add {
         name: String,
         /// Give the associate the admin role.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "worker")]
         admin: bool,
+        /// Give the associate the worker role: a remote worker's account, which may use the
+        /// worker API.
+        #[arg(long)]
+        worker: bool,
         /// Read the password from standard input (the only way to give it, so it stays out of
         /// shell history and process lists).
         #[arg(long, required = true)]
@@ -346,6 +350,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 UserCommand::Add {
                     name,
                     admin,
+                    worker,
                     password_stdin: _,
                     db,
                 },
@@ -358,7 +363,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if password.is_empty() {
                 bail!("no password on standard input");
             }
-            let id = sobatch_server::user_add(&db, &name, admin, password)
+            let role = match (admin, worker) {
+                (true, _) => sobatch_core::Role::Admin,
+                (false, true) => sobatch_core::Role::Worker,
+                (false, false) => sobatch_core::Role::User,
+            };
+            let id = sobatch_server::user_add_with_role(&db, &name, role, password)
                 .await
                 .context("add user")?;
             println!("added associate {name} with id {id}");

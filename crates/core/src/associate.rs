@@ -21,6 +21,8 @@ impl fmt::Display for AssociateId {
 pub enum Role {
     Admin,
     User,
+    /// A remote worker's account: what a user may do, and the worker API.
+    Worker,
 }
 
 impl Role {
@@ -28,6 +30,7 @@ impl Role {
         match self {
             Role::Admin => "admin",
             Role::User => "user",
+            Role::Worker => "worker",
         }
     }
 
@@ -35,6 +38,7 @@ impl Role {
         match text {
             "admin" => Some(Role::Admin),
             "user" => Some(Role::User),
+            "worker" => Some(Role::Worker),
             _ => None,
         }
     }

@@ -11,6 +11,8 @@ use crate::{CancelReason, Engine, EngineError, Owner, STOPPED_RESULT};
 pub struct Caller {
     pub id: AssociateId,
     pub is_admin: bool,
+    /// May use the remote worker API (admins may too).
+    pub is_worker: bool,
 }
 
 /// What Stop answered.

@@ -21,6 +21,7 @@ use tokio::time::Instant;
 const USER: Caller = Caller {
     id: AssociateId(2),
     is_admin: false,
+    is_worker: false,
 };
 
 /// Every wait in these tests gives up after this long.

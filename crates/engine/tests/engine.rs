@@ -189,10 +189,12 @@ fn setup(config: EngineConfig) -> Setup {
 const ADMIN: Caller = Caller {
     id: AssociateId(1),
     is_admin: true,
+    is_worker: false,
 };
 const USER: Caller = Caller {
     id: AssociateId(2),
     is_admin: false,
+    is_worker: false,
 };
 
 async fn wait_state(store: &Arc<dyn Store>, id: TaskId, state: TaskState) -> sobatch_core::Task {

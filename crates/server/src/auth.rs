@@ -441,10 +441,11 @@ async fn jwt_associate(
         })
 }
 
-fn caller_of(associate: &Associate) -> Caller {
+pub fn caller_of(associate: &Associate) -> Caller {
     Caller {
         id: associate.id,
         is_admin: associate.is_admin(),
+        is_worker: associate.role == sobatch_core::Role::Worker,
     }
 }
 

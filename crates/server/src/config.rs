@@ -138,6 +138,11 @@ pub struct AuthSection {
     /// How long a ticket (`POST /api/sobatch/v1/tickets`) lasts. Default `8h`.
     #[serde(with = "humantime_serde_compat")]
     pub ticket_lifetime: Duration,
+    /// Users may update, stop and delete every user's tasks, not only their own. Default false.
+    pub users_manage_all_tasks: bool,
+    /// Users see only their own tasks (lists, the event stream, the dashboard, lookups by id);
+    /// by default they see every task, as in SuperOffice. Default false.
+    pub restrict_users_to_own_tasks: bool,
     /// Bearer JWTs from an identity provider; off until a key is configured.
     pub jwt: JwtSection,
 }
@@ -268,6 +273,8 @@ impl Default for AuthSection {
             failed_login_window: Duration::from_secs(60),
             session_lifetime: Duration::from_secs(12 * 3600),
             ticket_lifetime: Duration::from_secs(8 * 3600),
+            users_manage_all_tasks: false,
+            restrict_users_to_own_tasks: false,
             jwt: JwtSection::default(),
         }
     }

@@ -544,8 +544,9 @@ async fn task_list(
             Test::Contains(filter.name.clone()),
         ));
     }
+    let caller = crate::auth::caller_of(&session.associate);
     let query = TaskQuery {
-        owners: operation::archive_owners(),
+        owners: operation::archive_owners(&state, &caller),
         predicate: Predicate::And(tests),
         order: vec![Order {
             column: Column::Id,
@@ -591,10 +592,11 @@ fn task_id(text: &str) -> Result<i32, ApiError> {
         .ok_or_else(|| ApiError::task_not_found(text))
 }
 
-/// One task with the names its row shows.
-async fn listed_task(state: &AppState, id: i32) -> Result<ListedTask, ApiError> {
+/// One task with the names its row shows, if the session's associate may see it.
+async fn listed_task(state: &AppState, session: &Session, id: i32) -> Result<ListedTask, ApiError> {
+    let caller = crate::auth::caller_of(&session.associate);
     let query = TaskQuery {
-        owners: operation::archive_owners(),
+        owners: operation::archive_owners(state, &caller),
         predicate: Predicate::Test(Column::Id, Test::Eq(Value::Int(id.into()))),
         order: Vec::new(),
         skip: 0,
@@ -626,7 +628,7 @@ async fn task_row(
         .map(|b| safe_back(Some(b)))
         .unwrap_or_else(|| "/ui/".into());
     let found = match task_id(&id) {
-        Ok(id) => listed_task(&state, id).await,
+        Ok(id) => listed_task(&state, &session, id).await,
         Err(error) => Err(error),
     };
     match found {
@@ -685,8 +687,8 @@ async fn task_page(
         Err(error) => return error_page(error, Some(&session)),
     };
     let (listed, task, trace) = match tokio::try_join!(
-        listed_task(&state, id),
-        async { operation::get(&state, id).await },
+        listed_task(&state, &session, id),
+        async { operation::get(&state, &crate::auth::caller_of(&session.associate), id).await },
         async {
             Ok(state
                 .engine
@@ -790,10 +792,11 @@ async fn task_action(state: AppState, id: String, request: Request, stop: bool) 
         Ok(id) => id,
         Err(error) => return error_page(error, Some(&session)),
     };
+    let caller = crate::auth::caller_of(&session.associate);
     let done = if stop {
-        operation::stop(&state, id).await.map(|_| ())
+        operation::stop(&state, &caller, id).await.map(|_| ())
     } else {
-        operation::delete(&state, &[id]).await
+        operation::delete(&state, &caller, &[id]).await
     };
     match done {
         Ok(()) => {

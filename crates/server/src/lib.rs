@@ -126,6 +126,10 @@ impl ApplicationBuilder {
             odata_page_limit: config.odata_page_limit,
             session_lifetime: config.auth.session_lifetime,
             ticket_lifetime: config.auth.ticket_lifetime,
+            access: operation::Access {
+                users_manage_all_tasks: config.auth.users_manage_all_tasks,
+                restrict_users_to_own_tasks: config.auth.restrict_users_to_own_tasks,
+            },
             jwt: jwt::JwtVerifier::from_config(&config.auth.jwt)
                 .map_err(|e| StartError::Other(format!("auth.jwt: {e}")))?,
             event_heartbeat: config.http.event_heartbeat,
@@ -313,11 +317,22 @@ async fn hash_blocking(password: String) -> Result<String, StartError> {
         .map_err(StartError::Other)
 }
 
-/// `sobatch user add`: adds an associate to the database at `db`.
+/// `sobatch user add`: adds an associate (an administrator or a user) to the database at `db`.
 pub async fn user_add(
     db: &str,
     name: &str,
     admin: bool,
+    password: &str,
+) -> Result<i32, StartError> {
+    let role = if admin { Role::Admin } else { Role::User };
+    user_add_with_role(db, name, role, password).await
+}
+
+/// `sobatch user add`, with any role (`--worker` gives a remote worker's account).
+pub async fn user_add_with_role(
+    db: &str,
+    name: &str,
+    role: Role,
     password: &str,
 ) -> Result<i32, StartError> {
     let name = name.trim();
@@ -331,7 +346,6 @@ pub async fn user_add(
     }
     let store = open_store(db, 1).await?;
     let hash = hash_blocking(password.to_string()).await?;
-    let role = if admin { Role::Admin } else { Role::User };
     match store
         .associate_insert(name, role, &hash, chrono::Utc::now())
         .await

@@ -32,22 +32,74 @@ pub async fn start(
         .await?)
 }
 
-/// The task with this id; ids no task can have (0, negative) are simply not found.
-pub async fn get(state: &AppState, id: i32) -> Result<Option<Task>, ApiError> {
-    match positive(id) {
-        Some(id) => Ok(state.engine.task_get(id).await?),
-        None => Ok(None),
+/// Who may see and manage whose tasks (`[auth]` switches; design.md §7).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Access {
+    /// Users update, stop and delete any user's tasks, not only their own.
+    pub users_manage_all_tasks: bool,
+    /// Users see only their own tasks in every list, stream and lookup.
+    pub restrict_users_to_own_tasks: bool,
+}
+
+/// The owners a list may include for `caller`: what was asked, narrowed to the caller's own
+/// tasks when users are restricted to them. Administrators see everything asked for.
+pub fn visible(state: &AppState, caller: &Caller, asked: OwnerFilter) -> OwnerFilter {
+    if caller.is_admin || !state.access.restrict_users_to_own_tasks {
+        return asked;
     }
+    let own = asked.all_users || asked.users.contains(&caller.id);
+    OwnerFilter {
+        system: false,
+        all_users: false,
+        users: if own { vec![caller.id] } else { Vec::new() },
+    }
+}
+
+fn may_see(state: &AppState, caller: &Caller, task: &Task) -> bool {
+    caller.is_admin || !state.access.restrict_users_to_own_tasks || task.associate_id == caller.id
+}
+
+/// Refuses (403) a change to a task that is not the caller's, unless the caller is an
+/// administrator or users may manage every task.
+fn may_manage(state: &AppState, caller: &Caller, task: &Task) -> Result<(), ApiError> {
+    if caller.is_admin || state.access.users_manage_all_tasks || task.associate_id == caller.id {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(format!(
+            "task {} belongs to another associate; only its owner or an administrator may change it",
+            task.id
+        )))
+    }
+}
+
+/// The task with this id, if the caller may see it; ids no task can have (0, negative) are simply
+/// not found, and so are tasks hidden from the caller.
+pub async fn get(state: &AppState, caller: &Caller, id: i32) -> Result<Option<Task>, ApiError> {
+    let task = match positive(id) {
+        Some(id) => state.engine.task_get(id).await?,
+        None => None,
+    };
+    Ok(task.filter(|task| may_see(state, caller, task)))
+}
+
+/// A task the caller may change: `None` if it is not there (or hidden), 403 if it is not theirs.
+async fn manageable(state: &AppState, caller: &Caller, id: i32) -> Result<Option<Task>, ApiError> {
+    let task = get(state, caller, id).await?;
+    if let Some(task) = &task {
+        may_manage(state, caller, task)?;
+    }
+    Ok(task)
 }
 
 pub async fn list(
     state: &AppState,
+    caller: &Caller,
     owners: OwnerFilter,
     selector: StateSelector,
     name: Option<String>,
 ) -> Result<Vec<Task>, ApiError> {
     let filter = TaskFilter {
-        owners,
+        owners: visible(state, caller, owners),
         state: selector,
         name: name_filter(name),
     };
@@ -60,33 +112,40 @@ pub async fn update(
     id: i32,
     update: TaskUpdate,
 ) -> Result<Option<Task>, ApiError> {
-    match positive(id) {
-        Some(id) => Ok(state.engine.task_update(caller, id, update).await?),
+    match manageable(state, caller, id).await? {
+        Some(task) => Ok(state.engine.task_update(caller, task.id, update).await?),
         None => Ok(None),
     }
 }
 
-pub async fn stop(state: &AppState, id: i32) -> Result<StopReply, ApiError> {
-    match positive(id) {
-        Some(id) => Ok(state.engine.task_stop(id).await?),
+pub async fn stop(state: &AppState, caller: &Caller, id: i32) -> Result<StopReply, ApiError> {
+    match manageable(state, caller, id).await? {
+        Some(task) => Ok(state.engine.task_stop(task.id).await?),
         None => Ok(StopReply::NotFound),
     }
 }
 
-/// Deletes the tasks; unknown ids are ignored (spec Q10: idempotent).
-pub async fn delete(state: &AppState, ids: &[i32]) -> Result<(), ApiError> {
-    let ids: Vec<TaskId> = ids.iter().copied().filter_map(positive).collect();
-    if !ids.is_empty() {
-        state.engine.task_delete(&ids).await?;
+/// Deletes the tasks; unknown ids are ignored (spec Q10: idempotent). If any of them is another
+/// associate's that the caller may not manage, nothing is deleted (403).
+pub async fn delete(state: &AppState, caller: &Caller, ids: &[i32]) -> Result<(), ApiError> {
+    let mut found = Vec::with_capacity(ids.len());
+    for &id in ids {
+        if let Some(task) = manageable(state, caller, id).await? {
+            found.push(task.id);
+        }
+    }
+    if !found.is_empty() {
+        state.engine.task_delete(&found).await?;
     }
     Ok(())
 }
 
-/// Whose tasks the OData archive list shows: every task with a row, system and user tasks alike,
-/// to every caller, as the GetAll… methods do (spec §1.6: R1 lists "all rows of the archive", and
-/// the table has no role-based access control). Internal tasks have no row and never appear.
-pub fn archive_owners() -> OwnerFilter {
-    Visibility::Both.into()
+/// Whose tasks the OData archive list (and the event stream and dashboard, which show the same)
+/// shows: every task with a row, system and user tasks alike, as the GetAll… methods do (spec
+/// §1.6: R1 lists "all rows of the archive"), unless users are restricted to their own.
+/// Internal tasks have no row and never appear.
+pub fn archive_owners(state: &AppState, caller: &Caller) -> OwnerFilter {
+    visible(state, caller, Visibility::Both.into())
 }
 
 /// A page of the archive list, filtered, ordered and paged by the store.

@@ -22,6 +22,8 @@ pub struct AppState {
     pub session_lifetime: std::time::Duration,
     /// How long a ticket lasts.
     pub ticket_lifetime: std::time::Duration,
+    /// Who may see and change whose tasks.
+    pub access: crate::operation::Access,
     /// Verifies Bearer JWTs, when `[auth.jwt]` configures a key.
     pub jwt: Option<crate::jwt::JwtVerifier>,
     /// The event stream's heartbeat and poll intervals.

@@ -200,7 +200,7 @@ pub async fn agents_batch_invoke(
     match method {
         Method::GetBatchTaskInfo => {
             let id = params.int32("Id")?.unwrap_or(0);
-            reply.one(operation::get(&state, id).await?)
+            reply.one(operation::get(&state, caller, id).await?)
         }
         Method::StartBatchJob => {
             let carrier = params
@@ -212,7 +212,7 @@ pub async fn agents_batch_invoke(
         }
         Method::StopBatchJob => {
             let id = params.int32("Id")?.unwrap_or(0);
-            let stopped = match operation::stop(&state, id).await? {
+            let stopped = match operation::stop(&state, caller, id).await? {
                 StopReply::NotFound => false,
                 StopReply::Stopped(stopped) => stopped,
             };
@@ -229,17 +229,18 @@ pub async fn agents_batch_invoke(
         }
         Method::DeleteBatchTasks => {
             let ids = params.int32_list("BatchTaskIds")?.unwrap_or_default();
-            operation::delete(&state, &ids).await?;
+            operation::delete(&state, caller, &ids).await?;
             Ok(context.reply(Reply::NoContent))
         }
         Method::DeleteBatchTask => {
             let id = params.int32("BatchTaskId")?.unwrap_or(0);
-            operation::delete(&state, &[id]).await?;
+            operation::delete(&state, caller, &[id]).await?;
             Ok(context.reply(Reply::NoContent))
         }
         list_method => {
             let query = ListQuery::bind(list_method, &params)?;
-            reply.many(operation::list(&state, query.owners, query.state, query.name).await?)
+            reply
+                .many(operation::list(&state, caller, query.owners, query.state, query.name).await?)
         }
     }
 }

@@ -86,7 +86,7 @@ async fn archive_list(
         _ => cap.saturating_add(1),
     };
     let query = TaskQuery {
-        owners: operation::archive_owners(),
+        owners: operation::archive_owners(state, request.caller),
         predicate,
         order: options.order.clone(),
         skip: u64::from(options.skip),

@@ -39,6 +39,7 @@ pub async fn batch_task_start(
 /// state names list the user tasks in that state.
 pub async fn batch_task_get(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Extension(context): Extension<RequestContext>,
     headers: HeaderMap,
     segment: Result<Path<String>, PathRejection>,
@@ -51,7 +52,7 @@ pub async fn batch_task_get(
     }
     match parse_int32_segment(&segment) {
         Segment::Id(id) => {
-            let task = operation::get(&state, id)
+            let task = operation::get(&state, &caller, id)
                 .await?
                 .ok_or_else(|| ApiError::task_not_found(id))?;
             if conditional::not_modified(&headers, &task) {
@@ -64,7 +65,8 @@ pub async fn batch_task_get(
         Segment::OutOfRange => Err(ApiError::task_not_found(segment)),
         Segment::State(selector) => {
             let tasks =
-                operation::list(&state, Visibility::UserOnly.into(), selector, None).await?;
+                operation::list(&state, &caller, Visibility::UserOnly.into(), selector, None)
+                    .await?;
             let infos = tasks.iter().map(|task| context.render(task)).collect();
             Ok(context.reply(Reply::Tasks(infos)))
         }
@@ -88,7 +90,7 @@ pub async fn batch_task_update(
     let (segment, id) = path_task_id(segment)?;
     let carrier = context.carrier(&body_bytes(body)?)?;
     let fields = carrier.update_fields()?;
-    precondition(&state, &headers, id).await?;
+    precondition(&state, &caller, &headers, id).await?;
     let task = operation::update(&state, &caller, id, fields.update)
         .await?
         .ok_or_else(|| ApiError::task_not_found(segment))?;
@@ -124,7 +126,7 @@ pub async fn batch_task_patch(
         }
         _ => PatchKind::MergePatch,
     };
-    let task = operation::get(&state, id)
+    let task = operation::get(&state, &caller, id)
         .await?
         .ok_or_else(|| ApiError::task_not_found(&segment))?;
     conditional::require_unmodified(&headers, &task)?;
@@ -138,13 +140,14 @@ pub async fn batch_task_patch(
 /// `POST /api/v1/BatchTask/{id}/Stop`: a bare boolean, `true` iff the task was stopped.
 pub async fn batch_task_stop(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Extension(context): Extension<RequestContext>,
     headers: HeaderMap,
     segment: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let (segment, id) = path_task_id(segment)?;
-    precondition(&state, &headers, id).await?;
-    match operation::stop(&state, id).await? {
+    precondition(&state, &caller, &headers, id).await?;
+    match operation::stop(&state, &caller, id).await? {
         StopReply::NotFound => Err(ApiError::task_not_found(segment)),
         StopReply::Stopped(stopped) => Ok(context.reply(Reply::Bool(stopped))),
     }
@@ -153,13 +156,14 @@ pub async fn batch_task_stop(
 /// `DELETE /api/v1/BatchTask/{batchTaskId}`: 204 whether or not the task existed (idempotent).
 pub async fn batch_task_delete(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Extension(context): Extension<RequestContext>,
     headers: HeaderMap,
     segment: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let (_, id) = path_task_id(segment)?;
-    precondition(&state, &headers, id).await?;
-    operation::delete(&state, &[id]).await?;
+    precondition(&state, &caller, &headers, id).await?;
+    operation::delete(&state, &caller, &[id]).await?;
     Ok(context.reply(Reply::NoContent))
 }
 
@@ -172,11 +176,16 @@ fn single(context: &RequestContext, task: &Task) -> Response {
 
 /// Checks `If-Unmodified-Since` against the task, reading it only when the header is there. A
 /// missing task passes: the operation itself reports it.
-async fn precondition(state: &AppState, headers: &HeaderMap, id: i32) -> Result<(), ApiError> {
+async fn precondition(
+    state: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    id: i32,
+) -> Result<(), ApiError> {
     if !conditional::has_precondition(headers) {
         return Ok(());
     }
-    match operation::get(state, id).await? {
+    match operation::get(state, caller, id).await? {
         Some(task) => conditional::require_unmodified(headers, &task),
         None => Ok(()),
     }

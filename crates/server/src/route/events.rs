@@ -244,16 +244,18 @@ impl Reader {
 
 pub async fn event_stream(
     State(state): State<AppState>,
+    Extension(caller): Extension<sobatch_engine::Caller>,
     Extension(context): Extension<RequestContext>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let filter = EventFilter::parse(query.as_deref())?;
     let position = start_position(&state, &headers, query.as_deref()).await?;
+    let owners = archive_owners(&state, &caller);
     let reader = Reader {
         state,
         filter,
-        owners: archive_owners(),
+        owners,
         language: context.language,
         position,
         sent: Instant::now(),

@@ -29,10 +29,11 @@ pub fn resolve_inside(dir: &Path, name: &str) -> Option<PathBuf> {
 
 pub async fn task_file(
     State(state): State<AppState>,
+    axum::Extension(caller): axum::Extension<sobatch_engine::Caller>,
     UrlPath(id): UrlPath<String>,
 ) -> Result<Response, ApiError> {
     let id: i32 = id.trim().parse().unwrap_or(0);
-    let task = operation::get(&state, id)
+    let task = operation::get(&state, &caller, id)
         .await?
         .ok_or_else(|| ApiError::task_not_found(id))?;
     let name = task

@@ -98,18 +98,7 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
             "/api/sobatch/v1/tasks/{id}/file",
             get(file::task_file).fallback(method_not_allowed),
         )
-        .route(
-            "/api/sobatch/v1/worker/claim",
-            post(worker::worker_claim).fallback(method_not_allowed),
-        )
-        .route(
-            "/api/sobatch/v1/worker/{id}/heartbeat",
-            post(worker::worker_heartbeat).fallback(method_not_allowed),
-        )
-        .route(
-            "/api/sobatch/v1/worker/{id}/complete",
-            post(worker::worker_complete).fallback(method_not_allowed),
-        )
+        .merge(worker_routes())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             require_caller,
@@ -128,6 +117,39 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(state)
+}
+
+/// The remote worker API, for administrators and associates with the `worker` role only.
+fn worker_routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/sobatch/v1/worker/claim",
+            post(worker::worker_claim).fallback(method_not_allowed),
+        )
+        .route(
+            "/api/sobatch/v1/worker/{id}/heartbeat",
+            post(worker::worker_heartbeat).fallback(method_not_allowed),
+        )
+        .route(
+            "/api/sobatch/v1/worker/{id}/complete",
+            post(worker::worker_complete).fallback(method_not_allowed),
+        )
+        .route_layer(middleware::from_fn(require_worker_role))
+}
+
+async fn require_worker_role(request: Request, next: middleware::Next) -> Response {
+    let allowed = request
+        .extensions()
+        .get::<sobatch_engine::Caller>()
+        .is_some_and(|caller| caller.is_admin || caller.is_worker);
+    if allowed {
+        next.run(request).await
+    } else {
+        ApiError::Forbidden(
+            "the worker API is for administrators and associates with the worker role".into(),
+        )
+        .into_response()
+    }
 }
 
 /// Reads a request body, mapping a too-large one to 413 and other failures to 400.

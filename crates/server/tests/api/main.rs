@@ -18,5 +18,6 @@ mod helpers;
 mod internal;
 mod jwt;
 mod odata;
+mod ownership;
 mod shutdown;
 mod worker;
