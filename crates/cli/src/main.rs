@@ -49,6 +49,11 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Register partner applications (`SO-AppToken`) in the database directly.
+    App {
+        #[command(subcommand)]
+        command: AppCommand,
+    },
     /// Manage API tokens (`Authorization: Bearer …`) in the database directly.
     Token {
         #[command(subcommand)]
@@ -176,6 +181,22 @@ enum UserCommand {
         /// shell history and process lists).
         #[arg(long, required = true)]
         password_stdin: bool,
+        #[arg(long, env = "SOBATCH_DB", default_value = "sqlite://sobatch.db")]
+        db: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AppCommand {
+    /// Register an application and print its SO-AppToken; it is shown only this once.
+    Add {
+        name: String,
+        #[arg(long, env = "SOBATCH_DB", default_value = "sqlite://sobatch.db")]
+        db: String,
+    },
+    /// Unregister an application; its token stops working.
+    Remove {
+        name: String,
         #[arg(long, env = "SOBATCH_DB", default_value = "sqlite://sobatch.db")]
         db: String,
     },
@@ -372,6 +393,25 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .context("add user")?;
             println!("added associate {name} with id {id}");
+        }
+        Command::App {
+            command: AppCommand::Add { name, db },
+        } => {
+            let (id, token) = sobatch_server::app_add(&db, &name)
+                .await
+                .context("add application")?;
+            eprintln!(
+                "registered application {name} ({id}); its SO-AppToken is shown only this once:"
+            );
+            println!("{token}");
+        }
+        Command::App {
+            command: AppCommand::Remove { name, db },
+        } => {
+            sobatch_server::app_remove(&db, &name)
+                .await
+                .context("remove application")?;
+            println!("removed application {name}");
         }
         Command::Token {
             command: TokenCommand::Create { user, expires, db },

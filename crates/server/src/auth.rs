@@ -264,6 +264,13 @@ pub async fn require_caller(
         .extensions()
         .get::<ConnectInfo<std::net::SocketAddr>>()
         .map(|info| info.0.ip());
+    let application = match application(&state, request.headers(), authorization.is_some()).await {
+        Ok(application) => application,
+        Err(error) => return error.into_response(),
+    };
+    if let Some(application) = application {
+        request.extensions_mut().insert(application);
+    }
     let caller = match authorization {
         Some(authorization) => authenticate(&state, authorization, address).await,
         None => session_caller(&state, request.method(), request.headers())
@@ -280,6 +287,41 @@ pub async fn require_caller(
         }
         Err(error) => error.into_response(),
     }
+}
+
+/// The partner application a request names in `SO-AppToken`. A token that names no registered
+/// application is refused whether or not tokens are required; with `auth.require_app_token`, a
+/// request that signs in with `Authorization` must carry one (the dashboard's own session
+/// requests need none: the dashboard is this server's own application).
+async fn application(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    with_authorization: bool,
+) -> Result<Option<sobatch_store::Application>, ApiError> {
+    let Some(value) = headers.get("so-apptoken") else {
+        if state.require_app_token && with_authorization {
+            return Err(ApiError::Unauthorized(
+                "this server requires the SO-AppToken header: the token of a registered application"
+                    .into(),
+            ));
+        }
+        return Ok(None);
+    };
+    let token = value.to_str().map(str::trim).unwrap_or("");
+    let found = if token.is_empty() {
+        None
+    } else {
+        state
+            .engine
+            .store()
+            .application_find(&crate::secret::secret_hash(token))
+            .await?
+    };
+    found.map(Some).ok_or_else(|| {
+        ApiError::Unauthorized(
+            "the SO-AppToken header does not name a registered application".into(),
+        )
+    })
 }
 
 /// A request without `Authorization` may carry a dashboard session; one that changes something

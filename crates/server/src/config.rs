@@ -138,6 +138,9 @@ pub struct AuthSection {
     /// How long a ticket (`POST /api/sobatch/v1/tickets`) lasts. Default `8h`.
     #[serde(with = "humantime_serde_compat")]
     pub ticket_lifetime: Duration,
+    /// Requests that sign in with `Authorization` must carry `SO-AppToken` naming a registered
+    /// application (`sobatch app add`); an unknown token is refused either way. Default false.
+    pub require_app_token: bool,
     /// Users may update, stop and delete every user's tasks, not only their own. Default false.
     pub users_manage_all_tasks: bool,
     /// Users see only their own tasks (lists, the event stream, the dashboard, lookups by id);
@@ -273,6 +276,7 @@ impl Default for AuthSection {
             failed_login_window: Duration::from_secs(60),
             session_lifetime: Duration::from_secs(12 * 3600),
             ticket_lifetime: Duration::from_secs(8 * 3600),
+            require_app_token: false,
             users_manage_all_tasks: false,
             restrict_users_to_own_tasks: false,
             jwt: JwtSection::default(),

@@ -15,7 +15,7 @@ mod operation;
 mod patch;
 mod respond;
 mod route;
-mod secret;
+pub(crate) mod secret;
 mod session;
 mod state;
 mod text;
@@ -126,6 +126,7 @@ impl ApplicationBuilder {
             odata_page_limit: config.odata_page_limit,
             session_lifetime: config.auth.session_lifetime,
             ticket_lifetime: config.auth.ticket_lifetime,
+            require_app_token: config.auth.require_app_token,
             access: operation::Access {
                 users_manage_all_tasks: config.auth.users_manage_all_tasks,
                 restrict_users_to_own_tasks: config.auth.restrict_users_to_own_tasks,
@@ -385,6 +386,41 @@ pub async fn token_create(
     .await
     .map_err(|e| StartError::Other(e.to_string()))?;
     Ok((issued.id, issued.secret))
+}
+
+/// `sobatch app add`: registers an application; returns its id and its `SO-AppToken`, which
+/// exists nowhere else.
+pub async fn app_add(db: &str, name: &str) -> Result<(i64, String), StartError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(StartError::Other("an application needs a name".into()));
+    }
+    let store = open_store(db, 1).await?;
+    let token = format!(
+        "{}{}",
+        route::credential::APP_TOKEN_PREFIX,
+        secret::random_token().map_err(|e| StartError::Other(e.to_string()))?
+    );
+    match store
+        .application_insert(name, &secret::secret_hash(&token), chrono::Utc::now())
+        .await
+    {
+        Ok(id) => Ok((id, token)),
+        Err(StoreError::Conflict(message)) => Err(StartError::Other(message)),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// `sobatch app remove`: unregisters an application; its token stops working.
+pub async fn app_remove(db: &str, name: &str) -> Result<(), StartError> {
+    let store = open_store(db, 1).await?;
+    if store.application_delete(name.trim()).await? {
+        Ok(())
+    } else {
+        Err(StartError::Other(format!(
+            "there is no application named {name:?}"
+        )))
+    }
 }
 
 /// `sobatch token revoke`: revokes the API token with this id.

@@ -22,6 +22,8 @@ pub struct AppState {
     pub session_lifetime: std::time::Duration,
     /// How long a ticket lasts.
     pub ticket_lifetime: std::time::Duration,
+    /// Requests that sign in with `Authorization` must name a registered application.
+    pub require_app_token: bool,
     /// Who may see and change whose tasks.
     pub access: crate::operation::Access,
     /// Verifies Bearer JWTs, when `[auth.jwt]` configures a key.

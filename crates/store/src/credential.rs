@@ -57,6 +57,13 @@ impl CredentialKind {
     }
 }
 
+/// A registered partner application, which presents its token in `SO-AppToken`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Application {
+    pub id: i64,
+    pub name: String,
+}
+
 /// A credential's columns joined with its associate's, as either backend reads them.
 pub(crate) struct CredentialRow {
     pub id: i64,

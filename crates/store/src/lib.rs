@@ -21,7 +21,7 @@ use sobatch_core::{
 };
 
 pub use cluster::{JoinParams, Membership, Signal};
-pub use credential::{Credential, CredentialKind, CredentialNew};
+pub use credential::{Application, Credential, CredentialKind, CredentialNew};
 pub use error::StoreError;
 pub use event::{EventPosition, TaskEvent, TaskEventKind};
 pub use postgres::{PgStore, PoolOptions, url_with_database};
@@ -342,6 +342,18 @@ pub trait Store: Send + Sync + 'static {
         kind: CredentialKind,
         secret_hash: &str,
     ) -> Result<bool, StoreError>;
+    /// Registers an application by its name (unique, case-insensitive: else
+    /// [`StoreError::Conflict`]) and the hash of its token; returns its id.
+    async fn application_insert(
+        &self,
+        name: &str,
+        secret_hash: &str,
+        now: Timestamp,
+    ) -> Result<i64, StoreError>;
+    /// The application whose token has this hash.
+    async fn application_find(&self, secret_hash: &str) -> Result<Option<Application>, StoreError>;
+    /// Removes an application by name; `false` if there was none.
+    async fn application_delete(&self, name: &str) -> Result<bool, StoreError>;
     /// Revokes a credential by its id, as an administrator names it; `false` if there was none.
     async fn credential_delete_by_id(
         &self,

@@ -31,9 +31,9 @@ use tokio_postgres::NoTls;
 
 use crate::cluster::{JoinParams, Membership};
 use crate::{
-    Credential, CredentialKind, CredentialNew, DefinitionConfig, EventPosition, Lease, LeaseCheck,
-    RescuePolicy, Rescued, StopOutcome, Store, StoreError, TaskClaimParams, TaskEnd, TaskEvent,
-    TaskFilter, TaskFinish, TaskProgress, TaskPruneParams,
+    Application, Credential, CredentialKind, CredentialNew, DefinitionConfig, EventPosition, Lease,
+    LeaseCheck, RescuePolicy, Rescued, StopOutcome, Store, StoreError, TaskClaimParams, TaskEnd,
+    TaskEvent, TaskFilter, TaskFinish, TaskProgress, TaskPruneParams,
 };
 
 /// How long a request waits for a pooled connection, or for a new one to open, before it fails
@@ -502,6 +502,30 @@ impl Store for PgStore {
     ) -> Result<bool, StoreError> {
         in_transaction!(self, |tx| record::credential_delete_by_id(&tx, kind, id)
             .await?)
+    }
+
+    async fn application_insert(
+        &self,
+        name: &str,
+        secret_hash: &str,
+        now: Timestamp,
+    ) -> Result<i64, StoreError> {
+        in_transaction!(self, |tx| record::application_insert(
+            &tx,
+            name,
+            secret_hash,
+            now
+        )
+        .await?)
+    }
+
+    async fn application_find(&self, secret_hash: &str) -> Result<Option<Application>, StoreError> {
+        in_transaction!(self, |tx| record::application_find(&tx, secret_hash)
+            .await?)
+    }
+
+    async fn application_delete(&self, name: &str) -> Result<bool, StoreError> {
+        in_transaction!(self, |tx| record::application_delete(&tx, name).await?)
     }
 }
 

@@ -26,9 +26,9 @@ use sobatch_core::{
 };
 
 use crate::{
-    Credential, CredentialKind, CredentialNew, DefinitionConfig, EventPosition, Lease, LeaseCheck,
-    RescuePolicy, Rescued, StopOutcome, Store, StoreError, TaskClaimParams, TaskEnd, TaskEvent,
-    TaskFilter, TaskFinish, TaskProgress, TaskPruneParams,
+    Application, Credential, CredentialKind, CredentialNew, DefinitionConfig, EventPosition, Lease,
+    LeaseCheck, RescuePolicy, Rescued, StopOutcome, Store, StoreError, TaskClaimParams, TaskEnd,
+    TaskEvent, TaskFilter, TaskFinish, TaskProgress, TaskPruneParams,
 };
 use read::ReadPool;
 pub(crate) use task::restart_at;
@@ -415,6 +415,32 @@ impl Store for SqliteStore {
     ) -> Result<bool, StoreError> {
         self.writer
             .submit(move |w| record::credential_delete_by_id(w.conn(), kind, id))
+            .await
+    }
+
+    async fn application_insert(
+        &self,
+        name: &str,
+        secret_hash: &str,
+        now: Timestamp,
+    ) -> Result<i64, StoreError> {
+        let (name, secret_hash) = (name.to_string(), secret_hash.to_string());
+        self.writer
+            .submit(move |w| record::application_insert(w.conn(), &name, &secret_hash, now))
+            .await
+    }
+
+    async fn application_find(&self, secret_hash: &str) -> Result<Option<Application>, StoreError> {
+        let secret_hash = secret_hash.to_string();
+        self.readers
+            .run(move |conn| record::application_find(conn, &secret_hash))
+            .await
+    }
+
+    async fn application_delete(&self, name: &str) -> Result<bool, StoreError> {
+        let name = name.to_string();
+        self.writer
+            .submit(move |w| record::application_delete(w.conn(), &name))
             .await
     }
 }

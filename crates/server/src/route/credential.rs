@@ -20,6 +20,8 @@ use crate::state::AppState;
 pub const TICKET_PREFIX: &str = "7T:";
 /// Ours, so that a token found in a log or a repository is recognisable for what it is.
 pub const TOKEN_PREFIX: &str = "sbt_";
+/// The same for application tokens (`SO-AppToken`).
+pub const APP_TOKEN_PREFIX: &str = "sba_";
 
 fn issued_json(issued: &Issued, secret_member: &str) -> Value {
     json!({

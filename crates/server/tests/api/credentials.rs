@@ -243,3 +243,57 @@ async fn guessing_tickets_is_throttled_per_address() {
     assert!(blocked.headers.contains_key("retry-after"));
     app.shutdown().await;
 }
+
+async fn with_app_token(app: &TestApp, token: Option<&str>) -> RawResponse {
+    let headers: Vec<(&str, &str)> = token.map(|t| ("SO-AppToken", t)).into_iter().collect();
+    app.client
+        .send(Method::GET, "/api/v1/BatchTask/All", &headers, None)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_unknown_app_token_is_refused_and_one_is_required_when_configured() {
+    let app = spawn_app().await;
+    let (_, token) = sobatch_server::app_add(&app.db_url, "Reports")
+        .await
+        .unwrap();
+    assert!(token.starts_with("sba_"), "{token}");
+    assert!(
+        sobatch_server::app_add(&app.db_url, "REPORTS")
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        with_app_token(&app, None).await.status,
+        200,
+        "optional by default"
+    );
+    assert_eq!(with_app_token(&app, Some(&token)).await.status, 200);
+    for wrong in ["sba_forged", " "] {
+        let refused = with_app_token(&app, Some(wrong)).await;
+        assert_eq!(refused.status, 401, "{wrong:?}");
+        assert!(refused.text().contains("SO-AppToken"), "{}", refused.text());
+    }
+    let app = app
+        .restart(|config| config.auth.require_app_token = true)
+        .await;
+    let missing = with_app_token(&app, None).await;
+    assert_eq!(missing.status, 401);
+    let message = missing.json().unwrap()["ErrorMessage"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(message.contains("SO-AppToken"), "{message}");
+    assert_eq!(with_app_token(&app, Some(&token)).await.status, 200);
+    sobatch_server::app_remove(&app.db_url, "reports")
+        .await
+        .unwrap();
+    assert_eq!(with_app_token(&app, Some(&token)).await.status, 401);
+    assert!(
+        sobatch_server::app_remove(&app.db_url, "reports")
+            .await
+            .is_err()
+    );
+    app.shutdown().await;
+}

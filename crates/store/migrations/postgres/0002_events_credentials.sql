@@ -1,5 +1,5 @@
--- sobatch PostgreSQL schema, version 2 (SQLite's version 3): the task event log and stored
--- credentials.
+-- sobatch PostgreSQL schema, version 2 (SQLite's version 3): the task event log, stored
+-- credentials and registered applications.
 --
 -- batchtask_event is the trace of every visible change of a task, written by statement triggers
 -- in the same transaction as the change. Unlike SQLite's one writer, concurrent transactions take
@@ -96,3 +96,12 @@ CREATE TABLE credential (
     expires       bigint
 );
 CREATE INDEX credential_expires ON credential (expires);
+
+-- Partner applications that present `SO-AppToken`; the token is kept as a hash, like credentials.
+CREATE TABLE application (
+    application_id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    name           text NOT NULL,
+    secret_hash    text NOT NULL UNIQUE,
+    registered     bigint NOT NULL
+);
+CREATE UNIQUE INDEX application_name ON application (lower(name));

@@ -1,4 +1,5 @@
--- sobatch SQLite schema, version 3: the task event log and stored credentials.
+-- sobatch SQLite schema, version 3: the task event log, stored credentials and registered
+-- applications.
 --
 -- batchtask_event is the trace of every visible change of a task, written by triggers in the same
 -- transaction as the change, so that no write path can forget it and no event exists for a change
@@ -75,3 +76,11 @@ CREATE TABLE credential (
     expires       INTEGER
 );
 CREATE INDEX credential_expires ON credential (expires);
+
+-- Partner applications that present `SO-AppToken`; the token is kept as a hash, like credentials.
+CREATE TABLE application (
+    application_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name           TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    secret_hash    TEXT NOT NULL UNIQUE,
+    registered     INTEGER NOT NULL
+);

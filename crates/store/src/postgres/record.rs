@@ -10,7 +10,7 @@ use super::task::{column, execute, query, query_opt};
 use crate::credential::{CredentialKind, CredentialNew, CredentialRow};
 use crate::event::{EventPosition, EventRow, TaskEvent};
 use crate::sqlite::codec::micros;
-use crate::{Credential, StoreError};
+use crate::{Application, Credential, StoreError};
 
 const EVENT_COLUMNS: &str = "e.xact, e.event_id, e.BatchTask_id, e.at, e.kind, e.state,
     e.progressPercent, e.progressDescription, e.description, d.name, e.associate_id,
@@ -215,6 +215,62 @@ pub(super) async fn credential_delete_by_id(
         tx,
         "DELETE FROM credential WHERE credential_id = $1 AND kind = $2",
         &[&id, &kind.as_str()],
+    )
+    .await?
+        > 0)
+}
+
+pub(super) async fn application_insert(
+    tx: &Transaction<'_>,
+    name: &str,
+    secret_hash: &str,
+    now: Timestamp,
+) -> Result<i64, StoreError> {
+    let statement = tx
+        .prepare_cached(
+            "INSERT INTO application (name, secret_hash, registered) VALUES ($1, $2, $3)
+             RETURNING application_id",
+        )
+        .await?;
+    match tx
+        .query_one(&statement, &[&name, &secret_hash, &micros(now)])
+        .await
+    {
+        Ok(row) => Ok(i64::from(column::<i32>(&row, 0, "application_id")?)),
+        Err(error) if error.code() == Some(&SqlState::UNIQUE_VIOLATION) => Err(
+            StoreError::Conflict(format!("an application named {name:?} exists")),
+        ),
+        Err(error) => Err(error.into()),
+    }
+}
+
+pub(super) async fn application_find(
+    tx: &Transaction<'_>,
+    secret_hash: &str,
+) -> Result<Option<Application>, StoreError> {
+    let Some(row) = query_opt(
+        tx,
+        "SELECT application_id, name FROM application WHERE secret_hash = $1",
+        &[&secret_hash],
+    )
+    .await?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(Application {
+        id: i64::from(column::<i32>(&row, 0, "application_id")?),
+        name: column(&row, 1, "name")?,
+    }))
+}
+
+pub(super) async fn application_delete(
+    tx: &Transaction<'_>,
+    name: &str,
+) -> Result<bool, StoreError> {
+    Ok(execute(
+        tx,
+        "DELETE FROM application WHERE lower(name) = lower($1)",
+        &[&name],
     )
     .await?
         > 0)

@@ -7,7 +7,7 @@ use sobatch_core::{TaskId, Timestamp};
 use super::codec::{column, micros};
 use crate::credential::{CredentialKind, CredentialNew, CredentialRow};
 use crate::event::{EventPosition, EventRow, TaskEvent};
-use crate::{Credential, StoreError};
+use crate::{Application, Credential, StoreError};
 
 const EVENT_COLUMNS: &str = "e.event_id, e.BatchTask_id, e.at, e.kind, e.state, e.progressPercent,
     e.progressDescription, e.description, d.name, e.associate_id, e.by_associate_id
@@ -192,5 +192,51 @@ pub(super) fn credential_delete_by_id(
     Ok(conn
         .prepare_cached("DELETE FROM credential WHERE credential_id = ?1 AND kind = ?2")?
         .execute(params![id, kind.as_str()])?
+        > 0)
+}
+
+pub(super) fn application_insert(
+    conn: &Connection,
+    name: &str,
+    secret_hash: &str,
+    now: Timestamp,
+) -> Result<i64, StoreError> {
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO application (name, secret_hash, registered) VALUES (?1, ?2, ?3)",
+        )?
+        .execute(params![name, secret_hash, micros(now)]);
+    match inserted {
+        Ok(_) => Ok(conn.last_insert_rowid()),
+        Err(rusqlite::Error::SqliteFailure(error, _))
+            if error.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE =>
+        {
+            Err(StoreError::Conflict(format!(
+                "an application named {name:?} exists"
+            )))
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+pub(super) fn application_find(
+    conn: &Connection,
+    secret_hash: &str,
+) -> Result<Option<Application>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT application_id, name FROM application WHERE secret_hash = ?1")?
+        .query_row([secret_hash], |row| {
+            Ok(Application {
+                id: row.get(0)?,
+                name: row.get(1)?,
+            })
+        })
+        .optional()?)
+}
+
+pub(super) fn application_delete(conn: &Connection, name: &str) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached("DELETE FROM application WHERE name = ?1")?
+        .execute([name])?
         > 0)
 }

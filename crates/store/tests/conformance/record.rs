@@ -24,6 +24,7 @@ conformance! {
         concurrent_writers_never_leave_a_reader_behind_a_late_commit,
         pruning_events_deletes_the_oldest_before_the_cut_off,
         credentials_are_found_by_hash_until_they_expire_or_are_revoked,
+        applications_are_found_by_token_hash_and_named_once,
     ]
 }
 
@@ -401,4 +402,23 @@ async fn credentials_are_found_by_hash_until_they_expire_or_are_revoked(store: A
             .unwrap(),
         "h1 expired at 100 and was removed at 200"
     );
+}
+
+async fn applications_are_found_by_token_hash_and_named_once(store: Arc<dyn Store>) {
+    let s = store.as_ref();
+    let id = s.application_insert("Reports", "a1", at(0)).await.unwrap();
+    let found = s.application_find("a1").await.unwrap().unwrap();
+    assert_eq!((found.id, found.name.as_str()), (id, "Reports"));
+    assert!(s.application_find("A1").await.unwrap().is_none());
+    assert!(matches!(
+        s.application_insert("REPORTS", "a2", at(1)).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        s.application_insert("Other", "a1", at(1)).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(s.application_delete("reports").await.unwrap());
+    assert!(!s.application_delete("reports").await.unwrap());
+    assert!(s.application_find("a1").await.unwrap().is_none());
 }

@@ -40,6 +40,7 @@ fn migrating_an_empty_file_creates_the_schema_and_reopening_keeps_the_serial() {
         "binaryobjectlink",
         "batchtask_event",
         "credential",
+        "application",
     ] {
         let found = count(
             &conn,
@@ -354,7 +355,7 @@ async fn a_version_1_database_is_upgraded_with_its_tasks_kept() {
         conn.execute_batch(
             "DROP TRIGGER batchtask_event_insert; DROP TRIGGER batchtask_event_update;
              DROP TRIGGER batchtask_event_delete; DROP TABLE batchtask_event;
-             DROP TABLE credential;
+             DROP TABLE credential; DROP TABLE application;
              ALTER TABLE batchtask DROP COLUMN not_before; PRAGMA user_version = 1;",
         )
         .unwrap();
