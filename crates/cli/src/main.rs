@@ -38,6 +38,12 @@ enum Command {
         /// Also serve the SuperOffice routes under this path prefix, e.g. /Cust12345.
         #[arg(long)]
         base_path: Option<String>,
+        /// Serve HTTPS with this PEM certificate chain (with --tls-key).
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The PEM private key of --tls-cert.
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// Create or upgrade the database schema, then exit.
     Migrate {
@@ -341,6 +347,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             db,
             config,
             base_path,
+            tls_cert,
+            tls_key,
         } => {
             let mut config = Config::load(config.as_deref(), std::env::vars())?;
             if let Some(listen) = listen {
@@ -351,6 +359,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             if let Some(base_path) = base_path {
                 config.base_path = base_path;
+            }
+            if tls_cert.is_some() {
+                config.tls_cert = tls_cert;
+                config.tls_key = tls_key;
             }
             let admin_password = std::env::var("SOBATCH_ADMIN_PASSWORD").ok();
             let app = Application::builder(config)

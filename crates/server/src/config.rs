@@ -31,6 +31,10 @@ pub struct Config {
     /// URLs discovery lists. Default empty: taken from `X-Forwarded-Proto`/`X-Forwarded-Host` or
     /// `Host` per request.
     pub public_url: String,
+    /// A PEM certificate chain: with `tls_key`, the server speaks HTTPS only. Default: plain HTTP.
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// The PEM private key of `tls_cert`.
+    pub tls_key: Option<std::path::PathBuf>,
     /// The most rows one answer of the OData list (`GET /api/v1/BatchTask`) holds; a longer result
     /// is cut there and `odata.nextLink` points at the rest. Default 1000.
     pub odata_page_limit: u32,
@@ -243,6 +247,8 @@ impl Default for Config {
             base_zone: "UTC".into(),
             base_path: String::new(),
             public_url: String::new(),
+            tls_cert: None,
+            tls_key: None,
             odata_page_limit: 1000,
             engine: EngineSection::default(),
             auth: AuthSection::default(),
@@ -467,6 +473,9 @@ impl Config {
         }
         if let Err(problem) = crate::jwt::JwtVerifier::from_config(&self.auth.jwt) {
             problems.push(format!("auth.jwt: {problem}"));
+        }
+        if self.tls_cert.is_some() != self.tls_key.is_some() {
+            problems.push("tls_cert and tls_key: set both for HTTPS, or neither".into());
         }
         if self.auth.session_lifetime.is_zero() || self.auth.ticket_lifetime.is_zero() {
             problems.push(

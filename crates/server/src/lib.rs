@@ -20,6 +20,7 @@ mod session;
 mod state;
 mod text;
 mod throttle;
+mod tls;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -103,6 +104,10 @@ impl ApplicationBuilder {
         };
         let auth = Authenticator::new(store, config.auth.credential_cache, limits)
             .map_err(StartError::Other)?;
+        let tls = match (&config.tls_cert, &config.tls_key) {
+            (Some(cert), Some(key)) => Some(tls::acceptor(cert, key).map_err(StartError::Other)?),
+            _ => None,
+        };
         let listener =
             TcpListener::bind(&config.listen)
                 .await
@@ -122,6 +127,7 @@ impl ApplicationBuilder {
                 include_offset: false,
             },
             public_url: config.public_url.clone(),
+            secure_cookies: tls.is_some() || config.public_url.starts_with("https://"),
             local_addr: addr,
             odata_page_limit: config.odata_page_limit,
             session_lifetime: config.auth.session_lifetime,
@@ -145,7 +151,10 @@ impl ApplicationBuilder {
             .map_err(|e| StartError::Other(format!("record task definitions: {e}")))?;
         engine.start();
         let router = route::router(state, config.http.body_limit);
-        info!("listening on http://{addr}");
+        info!(
+            "listening on {scheme}://{addr}",
+            scheme = if tls.is_some() { "https" } else { "http" }
+        );
         Ok(Application {
             listener,
             addr,
@@ -153,6 +162,7 @@ impl ApplicationBuilder {
             engine,
             base_path: config.base_path.trim_end_matches('/').to_string(),
             closing,
+            tls,
         })
     }
 }
@@ -165,6 +175,7 @@ pub struct Application {
     engine: Engine,
     base_path: String,
     closing: tokio_util::sync::CancellationToken,
+    tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
 impl Application {
@@ -199,17 +210,19 @@ impl Application {
         let service = tower::util::MapRequestLayer::new(move |request| {
             route::canonicalize_path(route::strip_base_path(request, &base_path))
         });
-        let app = tower::Layer::layer(&service, router);
+        // The path rewrite runs before routing, so the router is wrapped whole.
+        let app = axum::Router::new().fallback_service(tower::Layer::layer(&service, router));
         let stop = tokio_util::sync::CancellationToken::new();
         let stop_for_server = stop.clone();
-        let server = axum::serve(
-            self.listener,
-            // The peer address, for throttling failed sign-ins per client.
-            axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
-                std::net::SocketAddr,
-            >(app),
-        )
-        .with_graceful_shutdown(async move { stop_for_server.cancelled().await });
+        let server = async move {
+            match self.tls {
+                Some(acceptor) => {
+                    let listener = tls::TlsListener::new(self.listener, acceptor)?;
+                    serve_on(listener, app, stop_for_server).await
+                }
+                None => serve_on(self.listener, app, stop_for_server).await,
+            }
+        };
         let engine = self.engine;
         let closing = self.closing;
         let watcher = async move {
@@ -219,11 +232,31 @@ impl Application {
             stop.cancel();
             engine.shutdown().await;
         };
-        let (served, ()) = tokio::join!(server.into_future(), watcher);
+        let (served, ()) = tokio::join!(server, watcher);
         served.map_err(|e| StartError::Other(format!("serve: {e}")))?;
         info!("stopped");
         Ok(())
     }
+}
+
+/// Serves `app` on `listener` until `stop`, with each connection's peer address for throttling
+/// failed sign-ins per client.
+async fn serve_on<L>(
+    listener: L,
+    app: axum::Router,
+    stop: tokio_util::sync::CancellationToken,
+) -> std::io::Result<()>
+where
+    L: axum::serve::Listener<Addr = SocketAddr>,
+{
+    use axum::serve::ListenerExt as _;
+    // axum gives the peer address of any listener wrapped this way; the tap itself does nothing.
+    axum::serve(
+        listener.tap_io(|_| {}),
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move { stop.cancelled().await })
+    .await
 }
 
 /// Registers a `[[task]]` of the configuration (validated: kind `command` with a program, or

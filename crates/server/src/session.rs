@@ -70,11 +70,7 @@ fn cookie(
     max_age: u64,
     http_only: bool,
 ) -> Result<HeaderValue, ApiError> {
-    let secure = if state.public_url.starts_with("https://") {
-        "; Secure"
-    } else {
-        ""
-    };
+    let secure = if state.secure_cookies { "; Secure" } else { "" };
     let http_only = if http_only { "; HttpOnly" } else { "" };
     HeaderValue::from_str(&format!(
         "{name}={value}; Path=/; Max-Age={max_age}; SameSite=Lax{http_only}{secure}"

@@ -14,6 +14,9 @@ pub struct AppState {
     pub dates: DateStyle,
     /// The configured public URL, or empty to derive it from each request.
     pub public_url: String,
+    /// Clients reach the server over HTTPS (served here, or by a proxy the public URL names), so
+    /// cookies are marked `Secure`.
+    pub secure_cookies: bool,
     /// Where the server listens; the host of last resort in absolute URLs.
     pub local_addr: std::net::SocketAddr,
     /// The most rows one answer of the OData list holds (`odata_page_limit`).

@@ -20,4 +20,5 @@ mod jwt;
 mod odata;
 mod ownership;
 mod shutdown;
+mod tls;
 mod worker;
