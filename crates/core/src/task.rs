@@ -304,6 +304,9 @@ pub struct TaskStart {
     pub file_name: Option<String>,
     /// `None`: take the definition's default.
     pub cancellation: Option<CancellationBehaviour>,
+    /// The registered application (`SO-AppToken`) whose request starts it, by id; its events
+    /// name it.
+    pub application: Option<i64>,
 }
 
 impl TaskStart {
@@ -321,6 +324,7 @@ impl TaskStart {
             context: None,
             file_name: None,
             cancellation: None,
+            application: None,
         }
     }
 

@@ -13,6 +13,8 @@ pub struct Caller {
     pub is_admin: bool,
     /// May use the remote worker API (admins may too).
     pub is_worker: bool,
+    /// The registered application the request came through (`SO-AppToken`), by id.
+    pub application: Option<i64>,
 }
 
 /// What Stop answered.

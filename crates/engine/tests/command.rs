@@ -22,6 +22,7 @@ const USER: Caller = Caller {
     id: AssociateId(2),
     is_admin: false,
     is_worker: false,
+    application: None,
 };
 
 /// Every wait in these tests gives up after this long.

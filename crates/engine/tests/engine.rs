@@ -190,11 +190,13 @@ const ADMIN: Caller = Caller {
     id: AssociateId(1),
     is_admin: true,
     is_worker: false,
+    application: None,
 };
 const USER: Caller = Caller {
     id: AssociateId(2),
     is_admin: false,
     is_worker: false,
+    application: None,
 };
 
 async fn wait_state(store: &Arc<dyn Store>, id: TaskId, state: TaskState) -> sobatch_core::Task {

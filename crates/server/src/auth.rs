@@ -268,9 +268,6 @@ pub async fn require_caller(
         Ok(application) => application,
         Err(error) => return error.into_response(),
     };
-    if let Some(application) = application {
-        request.extensions_mut().insert(application);
-    }
     let caller = match authorization {
         Some(authorization) => authenticate(&state, authorization, address).await,
         None => session_caller(&state, request.method(), request.headers())
@@ -278,7 +275,8 @@ pub async fn require_caller(
             .map(|caller| (caller, None)),
     };
     match caller {
-        Ok((caller, presented)) => {
+        Ok((mut caller, presented)) => {
+            caller.application = application.map(|a| a.id);
             request.extensions_mut().insert(caller);
             if let Some(presented) = presented {
                 request.extensions_mut().insert(presented);
@@ -488,6 +486,7 @@ pub fn caller_of(associate: &Associate) -> Caller {
         id: associate.id,
         is_admin: associate.is_admin(),
         is_worker: associate.role == sobatch_core::Role::Worker,
+        application: None,
     }
 }
 

@@ -179,6 +179,7 @@ struct TraceView {
     state: &'static str,
     progress: String,
     by: String,
+    application: String,
 }
 
 #[derive(Template)]
@@ -669,6 +670,7 @@ fn trace_view(event: &TaskEvent, names: &std::collections::HashMap<i32, String>)
         state: event.state.name(),
         progress,
         by,
+        application: event.application.clone().unwrap_or_default(),
     }
 }
 

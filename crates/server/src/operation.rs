@@ -25,7 +25,8 @@ pub async fn start(
         Owner::Caller
     };
     let internal = fields.is_internal_task;
-    let start = fields.into_task_start(caller.id);
+    let mut start = fields.into_task_start(caller.id);
+    start.application = caller.application;
     Ok(state
         .engine
         .task_start_as(caller, owner, start, internal)

@@ -103,6 +103,8 @@ pub struct TaskEvent {
     pub owner: AssociateId,
     /// Who made the change, where the row says (0: the system or a worker).
     pub by: AssociateId,
+    /// The registered application whose request started the task, by name.
+    pub application: Option<String>,
 }
 
 /// An event's columns as either backend reads them, checked into a [`TaskEvent`] in one place.
@@ -119,6 +121,7 @@ pub(crate) struct EventRow {
     pub name: Option<String>,
     pub owner: i64,
     pub by: i64,
+    pub application: Option<String>,
 }
 
 impl EventRow {
@@ -151,6 +154,7 @@ impl EventRow {
             name: self.name,
             owner: AssociateId(int32(self.owner, "owner")?),
             by: AssociateId(int32(self.by, "associate")?),
+            application: self.application,
         })
     }
 }

@@ -87,6 +87,7 @@ impl StartFields {
             context: self.context,
             file_name: self.file_name,
             cancellation: self.cancellation,
+            application: None,
         }
     }
 }

@@ -124,6 +124,7 @@ pub fn event_json(event: &TaskEvent, language: &LanguageRequest) -> serde_json::
         "ProgressDescription": event.progress_description.as_deref().map(text),
         "Description": text(&event.description),
         "AssociateId": event.owner.0,
+        "Application": event.application,
         "At": event.at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
     })
 }

@@ -270,6 +270,33 @@ async fn an_unknown_app_token_is_refused_and_one_is_required_when_configured() {
         "optional by default"
     );
     assert_eq!(with_app_token(&app, Some(&token)).await.status, 200);
+    // What the application starts carries its name in every event.
+    let mut stream = app.client.events(&[], None).await.unwrap();
+    let started = app
+        .client
+        .send(
+            Method::POST,
+            "/api/v1/BatchTask",
+            &[
+                ("SO-AppToken", &token),
+                ("Content-Type", "application/json"),
+            ],
+            Some(br#"{"Name": "Echo"}"#.to_vec()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(started.status, 200);
+    let event = tokio::time::timeout(Duration::from_secs(20), stream.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let data: Value = serde_json::from_str(&event.data).unwrap();
+    assert_eq!(
+        (data["Kind"].as_str(), data["Application"].as_str()),
+        (Some("Created"), Some("Reports"))
+    );
+    drop(stream);
     for wrong in ["sba_forged", " "] {
         let refused = with_app_token(&app, Some(wrong)).await;
         assert_eq!(refused.status, 401, "{wrong:?}");
@@ -286,6 +313,7 @@ async fn an_unknown_app_token_is_refused_and_one_is_required_when_configured() {
         .to_string();
     assert!(message.contains("SO-AppToken"), "{message}");
     assert_eq!(with_app_token(&app, Some(&token)).await.status, 200);
+
     sobatch_server::app_remove(&app.db_url, "reports")
         .await
         .unwrap();

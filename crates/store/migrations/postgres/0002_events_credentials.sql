@@ -9,6 +9,9 @@
 -- one (pg_snapshot_xmin), ordered by (xact, event_id). Once such a transaction is visible, nothing
 -- can join it or precede it, so (xact, event_id) is a position nothing is ever inserted behind.
 -- kind: 1 Created, 2 Started, 3 Progress, 4 StopRequested, 5 StateChanged, 6 Deleted.
+-- The registered application (SO-AppToken) whose request started the task, if any.
+ALTER TABLE batchtask ADD COLUMN application_id integer;
+
 CREATE TABLE batchtask_event (
     event_id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     xact                   bigint NOT NULL DEFAULT (pg_current_xact_id()::text::bigint),
@@ -21,7 +24,8 @@ CREATE TABLE batchtask_event (
     description            text NOT NULL DEFAULT '',
     BatchTaskDefinition_id integer,
     associate_id           integer NOT NULL,
-    by_associate_id        integer NOT NULL DEFAULT 0
+    by_associate_id        integer NOT NULL DEFAULT 0,
+    application_id         integer
 );
 CREATE INDEX batchtask_event_position ON batchtask_event (xact, event_id);
 CREATE INDEX batchtask_event_task ON batchtask_event (BatchTask_id, event_id);
@@ -31,10 +35,11 @@ CREATE INDEX batchtask_event_task ON batchtask_event (BatchTask_id, event_id);
 CREATE FUNCTION batchtask_event_on_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO batchtask_event (BatchTask_id, at, kind, state, progressPercent,
-        progressDescription, description, BatchTaskDefinition_id, associate_id, by_associate_id)
+        progressDescription, description, BatchTaskDefinition_id, associate_id, by_associate_id,
+        application_id)
     SELECT n.BatchTask_id, n.registered, 1, n.state, n.progressPercent, n.progressDescription,
         n.description, n.BatchTaskDefinition_id, n.registered_associate_id,
-        n.registered_associate_id
+        n.registered_associate_id, n.application_id
     FROM batchtask_inserted n ORDER BY n.BatchTask_id;
     RETURN NULL;
 END $$;
@@ -43,7 +48,8 @@ END $$;
 CREATE FUNCTION batchtask_event_on_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO batchtask_event (BatchTask_id, at, kind, state, progressPercent,
-        progressDescription, description, BatchTaskDefinition_id, associate_id, by_associate_id)
+        progressDescription, description, BatchTaskDefinition_id, associate_id, by_associate_id,
+        application_id)
     SELECT n.BatchTask_id, COALESCE(n.updated, n.registered),
         CASE
             WHEN n.state IS DISTINCT FROM o.state THEN CASE WHEN n.state = 3 THEN 2 ELSE 5 END
@@ -51,7 +57,8 @@ BEGIN
             ELSE 3
         END,
         n.state, n.progressPercent, n.progressDescription, n.description,
-        n.BatchTaskDefinition_id, n.registered_associate_id, n.updated_associate_id
+        n.BatchTaskDefinition_id, n.registered_associate_id, n.updated_associate_id,
+        n.application_id
     FROM batchtask_updated n JOIN batchtask_before o ON o.BatchTask_id = n.BatchTask_id
     WHERE n.state IS DISTINCT FROM o.state
        OR n.progressPercent IS DISTINCT FROM o.progressPercent
@@ -65,10 +72,11 @@ END $$;
 CREATE FUNCTION batchtask_event_on_delete() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO batchtask_event (BatchTask_id, at, kind, state, progressPercent,
-        progressDescription, description, BatchTaskDefinition_id, associate_id, by_associate_id)
+        progressDescription, description, BatchTaskDefinition_id, associate_id, by_associate_id,
+        application_id)
     SELECT o.BatchTask_id, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint, 6, o.state,
         o.progressPercent, o.progressDescription, o.description, o.BatchTaskDefinition_id,
-        o.registered_associate_id, 0
+        o.registered_associate_id, 0, o.application_id
     FROM batchtask_deleted o ORDER BY o.BatchTask_id;
     RETURN NULL;
 END $$;

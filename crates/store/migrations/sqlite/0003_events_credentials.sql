@@ -9,6 +9,9 @@
 -- Not AUTOINCREMENT: its bookkeeping row, rewritten by every insert, was most of what an event
 -- cost. Ids still never repeat, because pruning always keeps the newest event, and a new rowid is
 -- one more than the largest there is.
+-- The registered application (SO-AppToken) whose request started the task, if any.
+ALTER TABLE batchtask ADD COLUMN application_id INTEGER;
+
 CREATE TABLE batchtask_event (
     event_id               INTEGER PRIMARY KEY,
     BatchTask_id           INTEGER NOT NULL,
@@ -20,17 +23,19 @@ CREATE TABLE batchtask_event (
     description            TEXT NOT NULL DEFAULT '',
     BatchTaskDefinition_id INTEGER,
     associate_id           INTEGER NOT NULL,
-    by_associate_id        INTEGER NOT NULL DEFAULT 0
+    by_associate_id        INTEGER NOT NULL DEFAULT 0,
+    application_id         INTEGER
 );
 CREATE INDEX batchtask_event_task ON batchtask_event (BatchTask_id, event_id);
 
 CREATE TRIGGER batchtask_event_insert AFTER INSERT ON batchtask
 BEGIN
     INSERT INTO batchtask_event (BatchTask_id, at, kind, state, progressPercent,
-        progressDescription, description, BatchTaskDefinition_id, associate_id, by_associate_id)
+        progressDescription, description, BatchTaskDefinition_id, associate_id, by_associate_id,
+        application_id)
     VALUES (NEW.BatchTask_id, NEW.registered, 1, NEW.state, NEW.progressPercent,
         NEW.progressDescription, NEW.description, NEW.BatchTaskDefinition_id,
-        NEW.registered_associate_id, NEW.registered_associate_id);
+        NEW.registered_associate_id, NEW.registered_associate_id, NEW.application_id);
 END;
 
 -- A heartbeat that changes nothing a watcher sees writes no event.
@@ -42,7 +47,8 @@ WHEN NEW.state IS NOT OLD.state
   OR NEW.stop_requested > OLD.stop_requested
 BEGIN
     INSERT INTO batchtask_event (BatchTask_id, at, kind, state, progressPercent,
-        progressDescription, description, BatchTaskDefinition_id, associate_id, by_associate_id)
+        progressDescription, description, BatchTaskDefinition_id, associate_id, by_associate_id,
+        application_id)
     VALUES (NEW.BatchTask_id, COALESCE(NEW.updated, NEW.registered),
         CASE
             WHEN NEW.state IS NOT OLD.state THEN CASE WHEN NEW.state = 3 THEN 2 ELSE 5 END
@@ -50,17 +56,19 @@ BEGIN
             ELSE 3
         END,
         NEW.state, NEW.progressPercent, NEW.progressDescription, NEW.description,
-        NEW.BatchTaskDefinition_id, NEW.registered_associate_id, NEW.updated_associate_id);
+        NEW.BatchTaskDefinition_id, NEW.registered_associate_id, NEW.updated_associate_id,
+        NEW.application_id);
 END;
 
 -- A deletion carries no time of its own, so the event takes the database's clock.
 CREATE TRIGGER batchtask_event_delete AFTER DELETE ON batchtask
 BEGIN
     INSERT INTO batchtask_event (BatchTask_id, at, kind, state, progressPercent,
-        progressDescription, description, BatchTaskDefinition_id, associate_id, by_associate_id)
+        progressDescription, description, BatchTaskDefinition_id, associate_id, by_associate_id,
+        application_id)
     VALUES (OLD.BatchTask_id, CAST(unixepoch('subsec') * 1000000 AS INTEGER), 6, OLD.state,
         OLD.progressPercent, OLD.progressDescription, OLD.description,
-        OLD.BatchTaskDefinition_id, OLD.registered_associate_id, 0);
+        OLD.BatchTaskDefinition_id, OLD.registered_associate_id, 0, OLD.application_id);
 END;
 
 -- Secrets the server issued (dashboard sessions now; tickets and tokens share the table). Only a

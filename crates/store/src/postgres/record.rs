@@ -14,9 +14,10 @@ use crate::{Application, Credential, StoreError};
 
 const EVENT_COLUMNS: &str = "e.xact, e.event_id, e.BatchTask_id, e.at, e.kind, e.state,
     e.progressPercent, e.progressDescription, e.description, d.name, e.associate_id,
-    e.by_associate_id
+    e.by_associate_id, a.name
     FROM batchtask_event e
-    LEFT JOIN batchtaskdefinition d ON d.BatchTaskDefinition_id = e.BatchTaskDefinition_id";
+    LEFT JOIN batchtaskdefinition d ON d.BatchTaskDefinition_id = e.BatchTaskDefinition_id
+    LEFT JOIN application a ON a.application_id = e.application_id";
 
 /// Transactions older than every one still running: their events can be read without a later
 /// commit slipping in before them.
@@ -37,6 +38,7 @@ fn event(row: &Row) -> Result<TaskEvent, StoreError> {
         name: column(row, 9, "name")?,
         owner: int(10, "associate_id")?,
         by: int(11, "by_associate_id")?,
+        application: column(row, 12, "application")?,
     }
     .into_event()
 }

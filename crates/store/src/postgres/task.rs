@@ -421,6 +421,7 @@ pub(super) async fn insert_known(
     now: Timestamp,
 ) -> Result<Option<TaskId>, StoreError> {
     let cancellation = start.cancellation.map(|c| c.code());
+    let application = application_id(start)?;
     let row = match &start.parameters {
         None => {
             let statement = client
@@ -428,9 +429,9 @@ pub(super) async fn insert_known(
                     "INSERT INTO batchtask (BatchTaskDefinition_id, description, dbTag, state,
                          detailsTable, detailsRecord, request, response, startCount,
                          progressPercent, registered, registered_associate_id, updatedCount,
-                         FileName, context, cancellationBehaviour)
+                         FileName, context, cancellationBehaviour, application_id)
                      SELECT d.BatchTaskDefinition_id, $2, $3, 1, $4, $5, $6, $7, 0, 0, $8, $9, 0,
-                         $10, $11, COALESCE($12, d.cancellationBehaviour)
+                         $10, $11, COALESCE($12, d.cancellationBehaviour), $13
                      FROM batchtaskdefinition d WHERE lower(d.name) = lower($1)
                      RETURNING BatchTask_id",
                 )
@@ -451,6 +452,7 @@ pub(super) async fn insert_known(
                         &start.file_name,
                         &start.context,
                         &cancellation,
+                        &application,
                     ],
                 )
                 .await?
@@ -478,9 +480,9 @@ pub(super) async fn insert_known(
                          INSERT INTO batchtask (BatchTaskDefinition_id, description, dbTag, state,
                              detailsTable, detailsRecord, request, response, startCount,
                              progressPercent, registered, registered_associate_id, updatedCount,
-                             FileName, context, cancellationBehaviour)
+                             FileName, context, cancellationBehaviour, application_id)
                          SELECT d.id, $2, $3, 1, 205, b.BinaryObject_id, $4, $5, 0, 0, $6, $7, 0,
-                             $8, $9, COALESCE($10, d.cancellation)
+                             $8, $9, COALESCE($10, d.cancellation), $13
                          FROM d, b
                          RETURNING BatchTask_id
                      ), l AS (
@@ -508,6 +510,7 @@ pub(super) async fn insert_known(
                         &cancellation,
                         &size,
                         &json,
+                        &application,
                     ],
                 )
                 .await?
@@ -606,8 +609,9 @@ async fn insert_row(
         tx,
         "INSERT INTO batchtask (BatchTaskDefinition_id, description, dbTag, state, detailsTable,
              detailsRecord, request, response, startCount, progressPercent, registered,
-             registered_associate_id, updatedCount, FileName, context, cancellationBehaviour)
-         VALUES ($1, $2, $3, $13, $4, $5, $6, $7, 0, 0, $8, $9, 0, $10, $11, $12)
+             registered_associate_id, updatedCount, FileName, context, cancellationBehaviour,
+             application_id)
+         VALUES ($1, $2, $3, $13, $4, $5, $6, $7, 0, 0, $8, $9, 0, $10, $11, $12, $14)
          RETURNING BatchTask_id",
         &[
             &definition_id,
@@ -623,11 +627,23 @@ async fn insert_row(
             &start.context,
             &cancellation,
             &state.code(),
+            &application_id(start)?,
         ],
     )
     .await?
     .ok_or_else(|| StoreError::Database("the insert returned no id".into()))?;
     Ok(TaskId(column(&row, 0, "BatchTask_id")?))
+}
+
+/// The application id as the column holds it.
+fn application_id(start: &TaskStart) -> Result<Option<i32>, StoreError> {
+    start
+        .application
+        .map(|id| {
+            i32::try_from(id)
+                .map_err(|_| StoreError::Config(format!("application id {id} is out of range")))
+        })
+        .transpose()
 }
 
 async fn link_blob(

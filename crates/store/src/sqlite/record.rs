@@ -10,9 +10,10 @@ use crate::event::{EventPosition, EventRow, TaskEvent};
 use crate::{Application, Credential, StoreError};
 
 const EVENT_COLUMNS: &str = "e.event_id, e.BatchTask_id, e.at, e.kind, e.state, e.progressPercent,
-    e.progressDescription, e.description, d.name, e.associate_id, e.by_associate_id
+    e.progressDescription, e.description, d.name, e.associate_id, e.by_associate_id, a.name
     FROM batchtask_event e
-    LEFT JOIN batchtaskdefinition d ON d.BatchTaskDefinition_id = e.BatchTaskDefinition_id";
+    LEFT JOIN batchtaskdefinition d ON d.BatchTaskDefinition_id = e.BatchTaskDefinition_id
+    LEFT JOIN application a ON a.application_id = e.application_id";
 
 fn event(row: &rusqlite::Row<'_>) -> Result<TaskEvent, StoreError> {
     EventRow {
@@ -28,6 +29,7 @@ fn event(row: &rusqlite::Row<'_>) -> Result<TaskEvent, StoreError> {
         name: column(row, 8, "name")?,
         owner: column(row, 9, "associate_id")?,
         by: column(row, 10, "by_associate_id")?,
+        application: column(row, 11, "application")?,
     }
     .into_event()
 }

@@ -318,8 +318,9 @@ pub(super) fn insert(
     conn.prepare_cached(
         "INSERT INTO batchtask (BatchTaskDefinition_id, description, dbTag, state, detailsTable,
              detailsRecord, request, response, startCount, progressPercent, registered,
-             registered_associate_id, updatedCount, FileName, context, cancellationBehaviour)
-         VALUES (?1, ?2, ?3, ?13, ?4, ?5, ?6, ?7, 0, 0, ?8, ?9, 0, ?10, ?11, ?12)",
+             registered_associate_id, updatedCount, FileName, context, cancellationBehaviour,
+             application_id)
+         VALUES (?1, ?2, ?3, ?13, ?4, ?5, ?6, ?7, 0, 0, ?8, ?9, 0, ?10, ?11, ?12, ?14)",
     )?
     .execute(params![
         definition.id,
@@ -335,6 +336,7 @@ pub(super) fn insert(
         start.context,
         cancellation.code(),
         state.code(),
+        start.application,
     ])?;
     let id =
         TaskId(i32::try_from(conn.last_insert_rowid()).map_err(|_| {

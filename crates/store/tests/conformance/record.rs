@@ -409,6 +409,22 @@ async fn applications_are_found_by_token_hash_and_named_once(store: Arc<dyn Stor
     let id = s.application_insert("Reports", "a1", at(0)).await.unwrap();
     let found = s.application_find("a1").await.unwrap().unwrap();
     assert_eq!((found.id, found.name.as_str()), (id, "Reports"));
+
+    // A task an application started names it in every one of its events.
+    let mut task_start = start("Echo", 1);
+    task_start.application = Some(id);
+    let task = s.task_insert(task_start, at(1)).await.unwrap();
+    claim(s, &["Echo"], 1, at(2)).await;
+    let plain = insert(s, "Echo", 1).await;
+    let trace = s.event_list_for_task(task, 10).await.unwrap();
+    assert_eq!(trace.len(), 2);
+    assert!(
+        trace
+            .iter()
+            .all(|e| e.application.as_deref() == Some("Reports"))
+    );
+    let other = s.event_list_for_task(plain, 10).await.unwrap();
+    assert_eq!(other[0].application, None);
     assert!(s.application_find("A1").await.unwrap().is_none());
     assert!(matches!(
         s.application_insert("REPORTS", "a2", at(1)).await,

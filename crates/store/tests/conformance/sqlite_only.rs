@@ -356,6 +356,7 @@ async fn a_version_1_database_is_upgraded_with_its_tasks_kept() {
             "DROP TRIGGER batchtask_event_insert; DROP TRIGGER batchtask_event_update;
              DROP TRIGGER batchtask_event_delete; DROP TABLE batchtask_event;
              DROP TABLE credential; DROP TABLE application;
+             ALTER TABLE batchtask DROP COLUMN application_id;
              ALTER TABLE batchtask DROP COLUMN not_before; PRAGMA user_version = 1;",
         )
         .unwrap();
