@@ -234,6 +234,8 @@ pub enum Owner {
     Caller,
     /// A system task (AssociateId 0): admins only.
     System,
+    /// Another associate's task, started on their behalf: admins only.
+    Associate(AssociateId),
 }
 
 impl Owner {
@@ -242,6 +244,10 @@ impl Owner {
             Owner::Caller => Ok(caller.id),
             Owner::System if caller.is_admin => Ok(AssociateId::SYSTEM),
             Owner::System => Err(EngineError::Forbidden(text::SYSTEM_TASK_FORBIDDEN.into())),
+            Owner::Associate(id) if id == caller.id || caller.is_admin => Ok(id),
+            Owner::Associate(id) => Err(EngineError::Forbidden(format!(
+                "only administrators start tasks for another associate (AssociateId {id})"
+            ))),
         }
     }
 }

@@ -12,17 +12,26 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// Starts the task a carrier describes; system tasks (`IsSystemTask`, or AssociateId 0) are for
-/// administrators only.
+/// administrators only, and so are tasks for another associate (an AssociateId that names one).
+/// An AssociateId that names nobody here is the server's to set (spec §1.7), and is ignored:
+/// clients send back carriers they got from elsewhere.
 pub async fn start(
     state: &AppState,
     caller: &Caller,
     carrier: &CarrierInput,
 ) -> Result<TaskId, ApiError> {
     let fields = carrier.start_fields()?;
-    let owner = if fields.is_system_task || fields.associate_id == Some(0) {
-        Owner::System
-    } else {
-        Owner::Caller
+    let owner = match fields.associate_id {
+        _ if fields.is_system_task => Owner::System,
+        Some(0) => Owner::System,
+        Some(id) if id > 0 && id != caller.id.0 => {
+            let named = AssociateId(id);
+            match state.engine.store().associate_get(named).await? {
+                Some(_) => Owner::Associate(named),
+                None => Owner::Caller,
+            }
+        }
+        _ => Owner::Caller,
     };
     let internal = fields.is_internal_task;
     let mut start = fields.into_task_start(caller.id);

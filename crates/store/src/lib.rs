@@ -174,6 +174,7 @@ pub trait Store: Send + Sync + 'static {
         now: Timestamp,
     ) -> Result<AssociateId, StoreError>;
     async fn associate_get_by_name(&self, name: &str) -> Result<Option<Associate>, StoreError>;
+    async fn associate_get(&self, id: AssociateId) -> Result<Option<Associate>, StoreError>;
     async fn associate_count(&self) -> Result<i64, StoreError>;
 
     /// Every definition row, including those created lazily for names nothing runs, by name.

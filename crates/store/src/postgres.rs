@@ -244,6 +244,10 @@ impl Store for PgStore {
         in_transaction!(self, |tx| task::associate_get_by_name(&tx, name).await?)
     }
 
+    async fn associate_get(&self, id: AssociateId) -> Result<Option<Associate>, StoreError> {
+        in_transaction!(self, |tx| task::associate_get_by_id(&tx, id).await?)
+    }
+
     async fn associate_count(&self) -> Result<i64, StoreError> {
         in_transaction!(self, |tx| task::associate_count(&tx).await?)
     }

@@ -131,6 +131,12 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn associate_get(&self, id: AssociateId) -> Result<Option<Associate>, StoreError> {
+        self.readers
+            .run(move |conn| associate::get_by_id(conn, id))
+            .await
+    }
+
     async fn associate_count(&self) -> Result<i64, StoreError> {
         self.readers.run(associate::count).await
     }

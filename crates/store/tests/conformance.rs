@@ -244,6 +244,15 @@ async fn associates_are_found_by_name_case_insensitively(store: Arc<dyn Store>) 
     assert_eq!(found.password_hash, "$argon2id$hash-a");
     let found = store.associate_get_by_name("Kari").await.unwrap().unwrap();
     assert_eq!((found.id, found.role), (user, Role::User));
+    let by_id = store.associate_get(user).await.unwrap().unwrap();
+    assert_eq!((by_id.name.as_str(), by_id.role), ("kari", Role::User));
+    assert!(
+        store
+            .associate_get(AssociateId(9999))
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert!(
         store
             .associate_get_by_name("nobody")

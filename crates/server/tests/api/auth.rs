@@ -93,8 +93,9 @@ async fn the_caller_owns_the_task_and_only_admins_start_system_tasks() {
     let alice_id = app.add_user("alice", false, "alice-pass").await;
     let alice = app.client_as("alice", "alice-pass");
 
+    // An AssociateId that names nobody here is the server's to set: the caller owns the task.
     let id = alice
-        .task_start(&json!({"Name": "Waiting", "AssociateId": 1}))
+        .task_start(&json!({"Name": "Waiting", "AssociateId": 4242}))
         .await
         .unwrap();
     let task = app.get(id).await;
@@ -103,6 +104,26 @@ async fn the_caller_owns_the_task_and_only_admins_start_system_tasks() {
         "the caller, not the body, owns it"
     );
     assert_eq!(task["IsSystemTask"], false);
+    // Naming another associate is for administrators only.
+    let refused = alice
+        .task_start(&json!({"Name": "Waiting", "AssociateId": 1}))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            sobatch_wire::ClientError::Status { status: 403, .. }
+        ),
+        "{refused:?}"
+    );
+    let for_alice = app
+        .start(json!({"Name": "Waiting", "AssociateId": alice_id}))
+        .await;
+    assert_eq!(
+        app.get(for_alice).await["AssociateId"],
+        alice_id,
+        "an admin acts for alice"
+    );
 
     for body in [
         json!({"Name": "Waiting", "IsSystemTask": true}),
@@ -127,7 +148,7 @@ async fn the_caller_owns_the_task_and_only_admins_start_system_tasks() {
     assert_eq!(task["IsSystemTask"], true);
     // Users see all user tasks (SuperOffice behaviour), never system ones, in by-state lists.
     let listed = alice.tasks_by_state("All").await.unwrap();
-    assert_eq!(listed.len(), 1);
+    assert_eq!(listed.len(), 2, "hers, and the one started for her");
     app.shutdown().await;
 }
 

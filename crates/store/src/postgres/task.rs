@@ -106,26 +106,40 @@ pub(super) async fn associate_get_by_name(
     tx: &Transaction<'_>,
     name: &str,
 ) -> Result<Option<Associate>, StoreError> {
-    let Some(row) = query_opt(
+    let row = query_opt(
         tx,
         "SELECT associate_id, name, role, password_hash FROM associate
          WHERE lower(name) = lower($1)",
         &[&name],
     )
-    .await?
-    else {
-        return Ok(None);
-    };
-    let id: i32 = column(&row, 0, "associate_id")?;
-    let role: String = column(&row, 2, "role")?;
+    .await?;
+    row.as_ref().map(associate).transpose()
+}
+
+pub(super) async fn associate_get_by_id(
+    tx: &Transaction<'_>,
+    id: AssociateId,
+) -> Result<Option<Associate>, StoreError> {
+    let row = query_opt(
+        tx,
+        "SELECT associate_id, name, role, password_hash FROM associate WHERE associate_id = $1",
+        &[&id.0],
+    )
+    .await?;
+    row.as_ref().map(associate).transpose()
+}
+
+fn associate(row: &Row) -> Result<Associate, StoreError> {
+    let id: i32 = column(row, 0, "associate_id")?;
+    let role: String = column(row, 2, "role")?;
     let role = Role::parse(&role)
         .ok_or_else(|| corrupt(format!("associate {id} has the unknown role {role:?}")))?;
-    Ok(Some(Associate {
+    Ok(Associate {
         id: AssociateId(id),
-        name: column(&row, 1, "name")?,
+        name: column(row, 1, "name")?,
         role,
-        password_hash: column(&row, 3, "password_hash")?,
-    }))
+        password_hash: column(row, 3, "password_hash")?,
+    })
 }
 
 pub(super) async fn associate_count(tx: &Transaction<'_>) -> Result<i64, StoreError> {

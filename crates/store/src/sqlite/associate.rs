@@ -36,11 +36,34 @@ pub(super) fn insert(
 }
 
 pub(super) fn get_by_name(conn: &Connection, name: &str) -> Result<Option<Associate>, StoreError> {
+    get_where(
+        conn,
+        "name = ?1",
+        rusqlite::types::Value::Text(name.to_string()),
+    )
+}
+
+pub(super) fn get_by_id(
+    conn: &Connection,
+    id: AssociateId,
+) -> Result<Option<Associate>, StoreError> {
+    get_where(
+        conn,
+        "associate_id = ?1",
+        rusqlite::types::Value::Integer(id.0.into()),
+    )
+}
+
+fn get_where(
+    conn: &Connection,
+    condition: &str,
+    value: rusqlite::types::Value,
+) -> Result<Option<Associate>, StoreError> {
     let row = conn
-        .prepare_cached(
-            "SELECT associate_id, name, role, password_hash FROM associate WHERE name = ?1",
-        )?
-        .query_row([name], |row| {
+        .prepare_cached(&format!(
+            "SELECT associate_id, name, role, password_hash FROM associate WHERE {condition}"
+        ))?
+        .query_row([value], |row| {
             Ok((
                 column::<i64>(row, 0, "associate_id"),
                 column::<String>(row, 1, "name"),
