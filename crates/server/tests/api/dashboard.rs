@@ -581,3 +581,26 @@ async fn malformed_dashboard_input_gets_4xx_never_5xx() {
     }
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_session_ends_when_its_lifetime_is_over() {
+    let app = spawn_app_with(|config| {
+        config.auth.session_lifetime = std::time::Duration::from_millis(300);
+    })
+    .await;
+    let browser = sign_in(&app).await;
+    assert_eq!(page(&app, &browser, "/ui/").await.status, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    assert_eq!(page(&app, &browser, "/ui/").await.status, 303);
+    let cookie = browser.cookie();
+    let api = request(
+        &app,
+        Method::GET,
+        "/api/v1/BatchTask/All",
+        &[("Cookie", &cookie)],
+        None,
+    )
+    .await;
+    assert_eq!(api.status, 401);
+    app.shutdown().await;
+}
