@@ -184,14 +184,7 @@ async fn signing_in_sets_a_session_that_serves_pages_and_the_api_with_its_xsrf_t
     // header that matches the session's token.
     let id = app.start(json!({"Name": "Echo"})).await;
     let cookie = browser.cookie();
-    let read = request(
-        &app,
-        Method::GET,
-        &format!("/api/v1/BatchTask/{id}"),
-        &[("Cookie", &cookie)],
-        None,
-    )
-    .await;
+    let read = page(&app, &browser, &format!("/api/v1/BatchTask/{id}")).await;
     assert_eq!(read.status, 200);
     let body = Some(br#"{"Name":"Echo"}"#.to_vec());
     let json_type = ("Content-Type", "application/json");
@@ -249,14 +242,7 @@ async fn signing_in_sets_a_session_that_serves_pages_and_the_api_with_its_xsrf_t
             .unwrap()
             .contains("Max-Age=0")
     );
-    let after = request(
-        &app,
-        Method::GET,
-        &format!("/api/v1/BatchTask/{id}"),
-        &[("Cookie", &cookie)],
-        None,
-    )
-    .await;
+    let after = page(&app, &browser, &format!("/api/v1/BatchTask/{id}")).await;
     assert_eq!(after.status, 401);
     assert_eq!(page(&app, &browser, "/ui/").await.status, 303);
     app.shutdown().await;
@@ -592,15 +578,7 @@ async fn a_session_ends_when_its_lifetime_is_over() {
     assert_eq!(page(&app, &browser, "/ui/").await.status, 200);
     tokio::time::sleep(std::time::Duration::from_millis(600)).await;
     assert_eq!(page(&app, &browser, "/ui/").await.status, 303);
-    let cookie = browser.cookie();
-    let api = request(
-        &app,
-        Method::GET,
-        "/api/v1/BatchTask/All",
-        &[("Cookie", &cookie)],
-        None,
-    )
-    .await;
+    let api = page(&app, &browser, "/api/v1/BatchTask/All").await;
     assert_eq!(api.status, 401);
     app.shutdown().await;
 }
