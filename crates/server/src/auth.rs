@@ -4,6 +4,7 @@
 //! looked up by their hash; and, without `Authorization`, a dashboard session (see `session`).
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -110,22 +111,32 @@ impl Authenticator {
         hasher.finalize().into()
     }
 
-    /// The associate these credentials belong to, or `None`.
-    pub async fn verify(&self, name: &str, password: &str) -> Result<Option<Associate>, ApiError> {
+    /// The associate these credentials belong to, or `None` (a failure, counted against the name
+    /// and the address); 429 while either is blocked. Credentials verified a moment ago pass from
+    /// the cache even while the name is blocked, so that guessing at a name cannot lock out its
+    /// owner's running clients.
+    pub async fn verify(
+        &self,
+        name: &str,
+        password: &str,
+        address: Option<IpAddr>,
+    ) -> Result<Option<Associate>, ApiError> {
         let key = name.to_lowercase();
         let digest = self.digest(&key, password);
         if let Some(associate) = self.cached(&key, &digest) {
             return Ok(Some(associate));
         }
+        self.not_blocked(name, address)?;
         // Many requests with the same credentials arriving at once (a client opening its
         // connection pool) verify once: the rest wait for that and then find the cache filled.
+        // Waiting in line also means each guess at a name sees the failures before it.
         let gate = self.gate(&key);
         let answer = {
             let _turn = gate.lock().await;
             match self.cached(&key, &digest) {
                 Some(associate) => Ok(Some(associate)),
                 None => {
-                    let answer = self.verify_uncached(name, password).await;
+                    let answer = self.verify_uncached(name, password, address).await;
                     if let Ok(Some(associate)) = &answer {
                         self.remember(&key, digest, associate);
                     }
@@ -135,6 +146,16 @@ impl Authenticator {
         };
         self.release_gate(&key, gate);
         answer
+    }
+
+    fn not_blocked(&self, name: &str, address: Option<IpAddr>) -> Result<(), ApiError> {
+        match self.throttle.blocked(Some(name), address) {
+            Some(wait) => Err(ApiError::TooManyRequests {
+                message: message(ResourceId::ErrorTooManyFailedLogins, &[]),
+                retry_after: wait.as_secs().max(1),
+            }),
+            None => Ok(()),
+        }
     }
 
     fn remember(&self, key: &str, digest: [u8; 64], associate: &Associate) {
@@ -185,38 +206,50 @@ impl Authenticator {
     }
 
     /// Checks a password against the store, hashing under a limit on concurrent hashes: each one
-    /// takes about 19 MiB and a core for tens of milliseconds.
+    /// takes about 19 MiB and a core for tens of milliseconds. The attempt counts as a failure
+    /// from the moment its hash starts, and is forgiven if it succeeds: a client that hangs up
+    /// mid-way cannot have guesses checked without their being counted.
     async fn verify_uncached(
         &self,
         name: &str,
         password: &str,
+        address: Option<IpAddr>,
     ) -> Result<Option<Associate>, ApiError> {
-        let Some(associate) = self
+        let associate = self
             .store
             .associate_get_by_name(name)
             .await
-            .map_err(ApiError::from)?
-        else {
-            // Hash anyway, so that a missing user takes as long as a wrong password.
-            self.hash_check(password.to_string(), DUMMY_HASH.to_string())
-                .await?;
-            return Ok(None);
-        };
-        let valid = self
-            .hash_check(password.to_string(), associate.password_hash.clone())
-            .await?;
-        Ok(valid.then_some(associate))
-    }
-
-    async fn hash_check(&self, password: String, stored: String) -> Result<bool, ApiError> {
-        let _permit = self
+            .map_err(ApiError::from)?;
+        // Hash anyway for a missing user, so that it takes as long as a wrong password.
+        let stored = associate
+            .as_ref()
+            .map_or(DUMMY_HASH.to_string(), |a| a.password_hash.clone());
+        let permit = self
             .hashing
-            .acquire()
+            .clone()
+            .acquire_owned()
             .await
             .map_err(|e| ApiError::Internal(format!("verify password: {e}")))?;
-        tokio::task::spawn_blocking(move || verify_password(&password, &stored))
-            .await
-            .map_err(|e| ApiError::Internal(format!("verify password: {e}")))
+        // Checked again in turn: guesses from one address at many names queue here.
+        self.not_blocked(name, address)?;
+        self.throttle.failed(Some(name), address);
+        let password = password.to_string();
+        // The permit goes with the hash, so it is held until the hash is done even if this
+        // request is dropped.
+        let valid = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            verify_password(&password, &stored)
+        })
+        .await
+        .map_err(|e| ApiError::Internal(format!("verify password: {e}")))?;
+        match associate.filter(|_| valid) {
+            Some(associate) => {
+                self.throttle.succeeded(name);
+                self.throttle.forgive(address);
+                Ok(Some(associate))
+            }
+            None => Ok(None),
+        }
     }
 }
 
@@ -351,21 +384,11 @@ pub async fn sign_in_check(
     password: &str,
     address: Option<std::net::IpAddr>,
 ) -> Result<Associate, ApiError> {
-    let throttle = &state.auth.throttle;
-    throttled(throttle, Some(name), address)?;
-    match state.auth.verify(name, password).await? {
-        Some(associate) => {
-            throttle.succeeded(name);
-            Ok(associate)
-        }
-        None => {
-            throttle.failed(Some(name), address);
-            Err(ApiError::Unauthorized(message(
-                ResourceId::ErrorWrongCredentials,
-                &[],
-            )))
-        }
-    }
+    state
+        .auth
+        .verify(name, password, address)
+        .await?
+        .ok_or_else(|| ApiError::Unauthorized(message(ResourceId::ErrorWrongCredentials, &[])))
 }
 
 fn throttled(
@@ -538,12 +561,12 @@ mod tests {
     #[tokio::test]
     async fn a_verified_password_is_answered_from_the_cache_and_a_wrong_one_never_is() {
         let (auth, _dir) = authenticator(Duration::from_secs(60)).await;
-        assert!(auth.verify("ann", "pw").await.unwrap().is_some());
+        assert!(auth.verify("ann", "pw", None).await.unwrap().is_some());
         assert_eq!(auth.cache_hits(), 0);
-        assert!(auth.verify("ANN", "pw").await.unwrap().is_some());
+        assert!(auth.verify("ANN", "pw", None).await.unwrap().is_some());
         assert_eq!(auth.cache_hits(), 1);
-        assert!(auth.verify("ann", "wrong").await.unwrap().is_none());
-        assert!(auth.verify("nobody", "pw").await.unwrap().is_none());
+        assert!(auth.verify("ann", "wrong", None).await.unwrap().is_none());
+        assert!(auth.verify("nobody", "pw", None).await.unwrap().is_none());
         assert_eq!(auth.cache_hits(), 1);
     }
 
@@ -553,7 +576,7 @@ mod tests {
         let tries: Vec<_> = (0..32)
             .map(|_| {
                 let auth = auth.clone();
-                tokio::spawn(async move { auth.verify("ann", "pw").await })
+                tokio::spawn(async move { auth.verify("ann", "pw", None).await })
             })
             .collect();
         for attempt in tries {
@@ -570,8 +593,8 @@ mod tests {
     #[tokio::test]
     async fn a_zero_lifetime_turns_the_cache_off() {
         let (auth, _dir) = authenticator(Duration::ZERO).await;
-        assert!(auth.verify("ann", "pw").await.unwrap().is_some());
-        assert!(auth.verify("ann", "pw").await.unwrap().is_some());
+        assert!(auth.verify("ann", "pw", None).await.unwrap().is_some());
+        assert!(auth.verify("ann", "pw", None).await.unwrap().is_some());
         assert_eq!(auth.cache_hits(), 0);
     }
 

@@ -165,7 +165,7 @@ pub struct JwtSection {
     pub public_key_pem: Option<String>,
     /// The `iss` a token must carry; unchecked when empty.
     pub issuer: Option<String>,
-    /// An `aud` a token must carry; unchecked when empty.
+    /// An `aud` a token must carry; required once a key is set.
     pub audience: Option<String>,
     /// The claim whose text names the associate. Default `sub`.
     pub associate_claim: String,
@@ -233,8 +233,9 @@ pub struct HttpSection {
     #[serde(with = "humantime_serde_compat")]
     pub event_poll: Duration,
     /// The folder whose files tasks may offer for download: a task's FileName is served (at
-    /// `/api/sobatch/v1/tasks/{id}/file`) only when it names a file inside it. Default `files`,
-    /// relative to the working directory.
+    /// `/api/sobatch/v1/tasks/{id}/file`) only when it names a file inside the task's own
+    /// subfolder, `<file_dir>/<task id>/` (a relative FileName is taken from there). Default
+    /// `files`, relative to the working directory.
     pub file_dir: std::path::PathBuf,
 }
 

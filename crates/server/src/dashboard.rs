@@ -398,7 +398,31 @@ async fn form_body<T: serde::de::DeserializeOwned>(request: Request) -> Result<T
         .map_err(|e| ApiError::bad_request(format!("the form could not be read: {e}")))
 }
 
+/// Whether a browser says the form was posted from another site: then the sign-in is refused, so
+/// that no other site can sign a visitor in to an account of its choosing. Clients that send
+/// neither header (not browsers) are not affected.
+fn cross_site(headers: &HeaderMap) -> bool {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = text("sec-fetch-site") {
+        return site.eq_ignore_ascii_case("cross-site");
+    }
+    match (text("origin"), text("host")) {
+        (Some(origin), Some(host)) => {
+            let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+            !origin_host.eq_ignore_ascii_case(host)
+        }
+        (Some(_), None) => true,
+        _ => false,
+    }
+}
+
 async fn login(State(state): State<AppState>, request: Request) -> Response {
+    if cross_site(request.headers()) {
+        return error_page(
+            ApiError::Forbidden("sign in from this server's own sign-in page".into()),
+            None,
+        );
+    }
     let address = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -881,6 +905,29 @@ mod tests {
             assert_eq!(safe_back(Some(elsewhere)), "/ui/", "{elsewhere}");
         }
         assert_eq!(safe_back(None), "/ui/");
+    }
+
+    #[test]
+    fn sign_ins_posted_from_other_sites_are_told_apart() {
+        let headers = |pairs: &[(&'static str, &'static str)]| {
+            let mut map = HeaderMap::new();
+            for (k, v) in pairs {
+                map.insert(*k, HeaderValue::from_static(v));
+            }
+            map
+        };
+        assert!(!cross_site(&headers(&[])));
+        assert!(!cross_site(&headers(&[("sec-fetch-site", "same-origin")])));
+        assert!(cross_site(&headers(&[("sec-fetch-site", "cross-site")])));
+        assert!(!cross_site(&headers(&[
+            ("origin", "http://127.0.0.1:8080"),
+            ("host", "127.0.0.1:8080")
+        ])));
+        assert!(cross_site(&headers(&[
+            ("origin", "https://evil.example"),
+            ("host", "127.0.0.1:8080")
+        ])));
+        assert!(cross_site(&headers(&[("origin", "null"), ("host", "a")])));
     }
 
     #[test]

@@ -74,13 +74,14 @@ impl JwtVerifier {
             }
             None => validation.iss = None,
         }
-        match config.audience.as_deref().filter(|s| !s.is_empty()) {
-            Some(audience) => {
-                validation.set_audience(&[audience]);
-                required.push("aud");
-            }
-            None => validation.validate_aud = false,
-        }
+        // Without an audience, any token the provider signs for any application would do.
+        let audience = config
+            .audience
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .ok_or("audience must name this server, as the tokens' aud claim does")?;
+        validation.set_audience(&[audience]);
+        required.push("aud");
         validation.set_required_spec_claims(&required);
         Ok(Some(JwtVerifier {
             key,

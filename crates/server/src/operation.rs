@@ -72,7 +72,8 @@ fn may_see(state: &AppState, caller: &Caller, task: &Task) -> bool {
 /// Refuses (403) a change to a task that is not the caller's, unless the caller is an
 /// administrator or users may manage every task.
 fn may_manage(state: &AppState, caller: &Caller, task: &Task) -> Result<(), ApiError> {
-    if caller.is_admin || state.access.users_manage_all_tasks || task.associate_id == caller.id {
+    let anyones = state.access.users_manage_all_tasks && task.associate_id != AssociateId::SYSTEM;
+    if caller.is_admin || anyones || task.associate_id == caller.id {
         Ok(())
     } else {
         Err(ApiError::Forbidden(format!(

@@ -98,6 +98,15 @@ impl LoginThrottle {
             windows.remove(&Key::Name(name.to_lowercase()));
         }
     }
+
+    /// Takes back one failure counted for `address` in advance, for an attempt that succeeded.
+    pub fn forgive(&self, address: Option<IpAddr>) {
+        if let (Some(address), Ok(mut windows)) = (address, self.windows.lock())
+            && let Some(window) = windows.get_mut(&Key::Address(address))
+        {
+            window.failures = window.failures.saturating_sub(1);
+        }
+    }
 }
 
 fn forget_old(windows: &mut HashMap<Key, Window>, now: Instant, length: Duration) {

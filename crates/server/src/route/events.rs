@@ -215,6 +215,8 @@ impl Reader {
                         self.sent = Instant::now();
                         return Some(Bytes::from(chunk));
                     }
+                    // A long run of events this stream filters out: let others run between pages.
+                    tokio::task::yield_now().await;
                     continue;
                 }
                 Ok(_) => {}

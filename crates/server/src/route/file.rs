@@ -1,6 +1,7 @@
 //! `GET /api/sobatch/v1/tasks/{id}/file` (ours): the file a task names in FileName, for download.
-//! Only files inside the configured `http.file_dir` are served: FileName is written by executors
-//! and remote workers, and must not become a way to read any file the server can.
+//! Only a file inside the task's own folder, `<http.file_dir>/<task id>/`, is served: FileName is
+//! written by clients, executors and remote workers, and must become neither a way to read any
+//! file the server can nor one to read the files of another user's task.
 
 use std::path::{Path, PathBuf};
 
@@ -40,14 +41,14 @@ pub async fn task_file(
         .file_name
         .filter(|name| !name.trim().is_empty())
         .ok_or_else(|| ApiError::NotFound(format!("task {id} has no file")))?;
-    let dir = state.file_dir.clone();
+    let dir = state.file_dir.join(id.to_string());
     let lookup = name.clone();
     let path = tokio::task::spawn_blocking(move || resolve_inside(&dir, &lookup))
         .await
         .map_err(|e| ApiError::Internal(format!("look up a task file: {e}")))?
         .ok_or_else(|| {
             ApiError::NotFound(format!(
-                "the file of task {id} is not in the folder files are served from"
+                "the file of task {id} is not in its folder of the file directory ({id}/)"
             ))
         })?;
     let file = tokio::fs::File::open(&path)

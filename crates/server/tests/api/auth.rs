@@ -245,3 +245,36 @@ async fn failed_sign_ins_are_throttled_per_client_address_whatever_the_names() {
     assert_eq!(response.status, 429, "every name from this address waits");
     assert!(response.headers.contains_key("retry-after"));
 }
+
+#[tokio::test]
+async fn guesses_sent_at_once_are_counted_in_turn_and_a_known_client_keeps_working() {
+    let app = crate::helpers::spawn_app_with(|config| {
+        config.auth.failed_login_limit = 5;
+        config.auth.failed_login_limit_per_address = 0;
+    })
+    .await;
+    // The right password, once: now remembered.
+    assert!(app.client.task_get(1).await.is_ok());
+    let guesses: Vec<_> = (0..20)
+        .map(|n| {
+            let client = app.client_as("admin", &format!("guess-{n}"));
+            tokio::spawn(async move { client.task_get(1).await.unwrap_err() })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for guess in guesses {
+        match guess.await.unwrap() {
+            sobatch_wire::ClientError::Status { status, .. } => statuses.push(status),
+            other => panic!("{other:?}"),
+        }
+    }
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    assert_eq!(
+        checked, 5,
+        "only the limit's worth were checked: {statuses:?}"
+    );
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 15);
+    // The client that signed in before keeps working while the name is blocked for guessers.
+    assert!(app.client.task_get(1).await.is_ok());
+    app.shutdown().await;
+}

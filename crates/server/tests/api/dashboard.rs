@@ -378,8 +378,6 @@ async fn stop_and_delete_forms_need_the_session_token_and_go_back_only_to_our_pa
 #[tokio::test]
 async fn a_task_page_shows_its_fields_parameters_trace_and_file() {
     let files = tempfile::tempdir().unwrap();
-    std::fs::write(files.path().join("report.csv"), "a,b\n1,2\n").unwrap();
-    std::fs::write(files.path().join("../outside.txt"), "secret").ok();
     let file_dir = files.path().to_path_buf();
     let app = spawn_app_with(move |config| config.http.file_dir = file_dir).await;
     let browser = sign_in(&app).await;
@@ -392,6 +390,10 @@ async fn a_task_page_shows_its_fields_parameters_trace_and_file() {
         }))
         .await;
     app.wait_for_state(id, "Succeeded").await;
+    // The task's own folder holds its file; another task's folder holds another's.
+    std::fs::create_dir_all(files.path().join(id.to_string())).unwrap();
+    std::fs::write(files.path().join(format!("{id}/report.csv")), "a,b\n1,2\n").unwrap();
+    std::fs::write(files.path().join("shared.txt"), "not any task's").unwrap();
     let response = page(&app, &browser, &format!("/ui/tasks/{id}")).await;
     assert_eq!(response.status, 200);
     let text = response.text();
@@ -435,9 +437,12 @@ async fn a_task_page_shows_its_fields_parameters_trace_and_file() {
         "{disposition}"
     );
 
-    // A FileName outside the folder, or none, is not served.
+    // A FileName outside the task's own folder (another task's file included), or none, is not
+    // served.
+    let theirs = format!("../{id}/report.csv");
     for (name, expected) in [
-        (Some("../outside.txt"), 404),
+        (Some(theirs.as_str()), 404),
+        (Some("../shared.txt"), 404),
         (Some("/etc/passwd"), 404),
         (None, 404),
     ] {

@@ -200,6 +200,7 @@ async fn without_a_key_jwts_are_refused_and_a_bad_key_stops_the_start() {
 
     for (secret, pem, why) in [
         (Some(SECRET), Some(RSA_PUBLIC), "both keys"),
+        (Some(SECRET), None, "no audience"),
         (Some("short"), None, "a short secret"),
         (
             None,
@@ -211,6 +212,9 @@ async fn without_a_key_jwts_are_refused_and_a_bad_key_stops_the_start() {
         let mut config = crate::helpers::test_config(dir.path());
         config.auth.jwt.hs256_secret = secret.map(str::to_string);
         config.auth.jwt.public_key_pem = pem.map(str::to_string);
+        if why != "no audience" {
+            config.auth.jwt.audience = Some(AUDIENCE.into());
+        }
         let error = config
             .validate()
             .err()
