@@ -303,9 +303,7 @@ pub async fn require_caller(
     };
     let caller = match authorization {
         Some(authorization) => authenticate(&state, authorization, address).await,
-        None => session_caller(&state, request.method(), request.headers())
-            .await
-            .map(|caller| (caller, None)),
+        None => session_caller(&state, request.method(), request.headers()).await,
     };
     match caller {
         Ok((mut caller, presented)) => {
@@ -361,7 +359,7 @@ async fn session_caller(
     state: &AppState,
     method: &axum::http::Method,
     headers: &axum::http::HeaderMap,
-) -> Result<Caller, ApiError> {
+) -> Result<(Caller, Option<Presented>), ApiError> {
     let Some(session) = crate::session::from_cookie(state, headers).await? else {
         return Err(ApiError::Unauthorized(message(
             ResourceId::ErrorAuthenticationRequired,
@@ -374,7 +372,12 @@ async fn session_caller(
             .and_then(|v| v.to_str().ok());
         crate::session::check_xsrf(&session, presented)?;
     }
-    Ok(caller_of(&session.associate))
+    let presented = Presented {
+        kind: CredentialKind::Session,
+        secret_hash: session.secret_hash,
+        expires: session.expires,
+    };
+    Ok((caller_of(&session.associate), Some(presented)))
 }
 
 /// Checks a name and password for a sign-in, with the same throttling as Basic credentials.
@@ -411,6 +414,8 @@ fn throttled(
 pub struct Presented {
     pub kind: CredentialKind,
     pub secret_hash: String,
+    /// When it ends: what it leads to (a ticket made with it) ends no later.
+    pub expires: Option<sobatch_core::Timestamp>,
 }
 
 /// Reads `Authorization`: `Basic`, `SOTicket` or `Bearer`, the scheme name in any case (clients
@@ -468,7 +473,11 @@ async fn authenticate(
     match found {
         Some(credential) => Ok((
             caller_of(&credential.associate),
-            Some(Presented { kind, secret_hash }),
+            Some(Presented {
+                kind,
+                secret_hash,
+                expires: credential.expires,
+            }),
         )),
         None => {
             throttle.failed(None, address);

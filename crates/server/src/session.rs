@@ -23,6 +23,7 @@ pub struct Session {
     pub xsrf: String,
     /// The stored hash of the session secret, to end it.
     pub secret_hash: String,
+    pub expires: Option<sobatch_core::Timestamp>,
 }
 
 /// Starts a session for `associate`; returns the `Set-Cookie` values for both cookies.
@@ -110,6 +111,7 @@ pub async fn from_cookie(
             associate: credential.associate,
             xsrf: credential.extra.unwrap_or_default(),
             secret_hash: hash,
+            expires: credential.expires,
         })),
         None => Err(ApiError::Unauthorized(
             "the session has ended; sign in again".into(),
@@ -195,6 +197,7 @@ mod tests {
             },
             xsrf: "right".into(),
             secret_hash: String::new(),
+            expires: None,
         };
         assert!(check_xsrf(&session, Some("right")).is_ok());
         assert!(check_xsrf(&session, Some("wrong")).is_err());

@@ -17,6 +17,19 @@ enum Key {
     Address(IpAddr),
 }
 
+impl Key {
+    /// An IPv6 client usually holds a whole /64, so that is what counts as one address.
+    fn address(address: IpAddr) -> Key {
+        match address {
+            IpAddr::V4(_) => Key::Address(address),
+            IpAddr::V6(v6) => {
+                let prefix = u128::from(v6) & !((1u128 << 64) - 1);
+                Key::Address(IpAddr::V6(std::net::Ipv6Addr::from(prefix)))
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Window {
     started: Instant,
@@ -57,7 +70,7 @@ impl LoginThrottle {
         };
         let by_name =
             name.and_then(|name| check(Key::Name(name.to_lowercase()), self.limits.per_name));
-        let by_address = address.and_then(|a| check(Key::Address(a), self.limits.per_address));
+        let by_address = address.and_then(|a| check(Key::address(a), self.limits.per_address));
         by_name.max(by_address)
     }
 
@@ -87,7 +100,7 @@ impl LoginThrottle {
             count(Key::Name(name.to_lowercase()));
         }
         if let Some(address) = address.filter(|_| self.limits.per_address > 0) {
-            count(Key::Address(address));
+            count(Key::address(address));
         }
     }
 
@@ -102,7 +115,7 @@ impl LoginThrottle {
     /// Takes back one failure counted for `address` in advance, for an attempt that succeeded.
     pub fn forgive(&self, address: Option<IpAddr>) {
         if let (Some(address), Ok(mut windows)) = (address, self.windows.lock())
-            && let Some(window) = windows.get_mut(&Key::Address(address))
+            && let Some(window) = windows.get_mut(&Key::address(address))
         {
             window.failures = window.failures.saturating_sub(1);
         }
@@ -123,6 +136,23 @@ fn forget_old(windows: &mut HashMap<Key, Window>, now: Instant, length: Duration
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_ipv6_client_is_its_whole_64() {
+        let t = LoginThrottle::new(Limits {
+            per_name: 0,
+            per_address: 2,
+            window: Duration::from_secs(60),
+        });
+        let one: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let same: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
+        let other: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        t.failed(None, Some(one));
+        t.failed(None, Some(same));
+        assert!(t.blocked(None, Some(one)).is_some());
+        assert!(t.blocked(None, Some(same)).is_some());
+        assert!(t.blocked(None, Some(other)).is_none());
+    }
 
     fn throttle(per_name: u32, per_address: u32, window: Duration) -> LoginThrottle {
         LoginThrottle::new(Limits {

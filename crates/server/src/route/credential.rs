@@ -33,16 +33,29 @@ fn issued_json(issued: &Issued, secret_member: &str) -> Value {
     })
 }
 
-/// `POST /api/sobatch/v1/tickets`: a ticket for the caller, however the caller signed in.
+/// `POST /api/sobatch/v1/tickets`: a ticket for the caller, however the caller signed in. It ends
+/// no later than the ticket, token or session it was made with, so that a credential about to
+/// run out cannot be renewed for ever.
 pub async fn ticket_create(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
+    presented: Option<Extension<Presented>>,
 ) -> Result<Response, ApiError> {
+    let mut lifetime = state.ticket_lifetime;
+    if let Some(ends) = presented.and_then(|Extension(p)| p.expires) {
+        let left = (ends - chrono::Utc::now()).to_std().unwrap_or_default();
+        if left.is_zero() {
+            return Err(ApiError::Unauthorized(
+                "the credential has just expired".into(),
+            ));
+        }
+        lifetime = lifetime.min(left);
+    }
     let issued = issue(
         state.engine.store().as_ref(),
         CredentialKind::Ticket,
         caller.id,
-        Some(state.ticket_lifetime),
+        Some(lifetime),
         TICKET_PREFIX,
         None,
     )

@@ -16,6 +16,7 @@ use sobatch_store::{EventPosition, OwnerFilter, TaskEvent};
 
 use sobatch_wire::language::LanguageRequest;
 
+use crate::auth::Presented;
 use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::operation::archive_owners;
@@ -178,6 +179,10 @@ struct Reader {
     sent: Instant,
     /// The first chunk (the retry hint) is still to be sent.
     opened: bool,
+    /// The ticket, token or session the stream was opened with, checked again every heartbeat
+    /// interval: a stream ends with its credential (sign-out, revocation, expiry).
+    presented: Option<Presented>,
+    checked: Instant,
 }
 
 impl Reader {
@@ -191,7 +196,7 @@ impl Reader {
             return Some(Bytes::from(format!("retry: {RETRY_MS}\n: connected\n\n")));
         }
         loop {
-            if self.state.closing.is_cancelled() {
+            if self.state.closing.is_cancelled() || !self.credential_holds().await {
                 return None;
             }
             match self
@@ -245,9 +250,37 @@ impl Reader {
     }
 }
 
+impl Reader {
+    async fn credential_holds(&mut self) -> bool {
+        let Some(presented) = &self.presented else {
+            return true;
+        };
+        let now = chrono::Utc::now();
+        if presented.expires.is_some_and(|ends| ends <= now) {
+            return false;
+        }
+        if self.checked.elapsed() < self.state.event_heartbeat {
+            return true;
+        }
+        self.checked = Instant::now();
+        match self
+            .state
+            .engine
+            .store()
+            .credential_find(presented.kind, &presented.secret_hash, now)
+            .await
+        {
+            Ok(found) => found.is_some(),
+            // The database is away for a moment: the credential stands until it can be read.
+            Err(_) => true,
+        }
+    }
+}
+
 pub async fn event_stream(
     State(state): State<AppState>,
     Extension(caller): Extension<sobatch_engine::Caller>,
+    presented: Option<Extension<Presented>>,
     Extension(context): Extension<RequestContext>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
@@ -263,6 +296,8 @@ pub async fn event_stream(
         position,
         sent: Instant::now(),
         opened: false,
+        presented: presented.map(|Extension(p)| p),
+        checked: Instant::now(),
     };
     let stream = futures_util::stream::unfold(reader, |mut reader| async move {
         reader

@@ -325,3 +325,64 @@ async fn an_unknown_app_token_is_refused_and_one_is_required_when_configured() {
     );
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_ticket_made_with_a_ticket_ends_no_later_and_a_stream_ends_with_its_ticket() {
+    let app = spawn_app_with(|config| {
+        config.auth.ticket_lifetime = Duration::from_secs(3600);
+        config.http.event_heartbeat = Duration::from_millis(100);
+    })
+    .await;
+    let first = app
+        .send(Method::POST, "/api/sobatch/v1/tickets", None)
+        .await
+        .json()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let ticket = first["Ticket"].as_str().unwrap().to_string();
+    let second = with_authorization(
+        &app,
+        Method::POST,
+        "/api/sobatch/v1/tickets",
+        &format!("SOTicket {ticket}"),
+    )
+    .await
+    .json()
+    .unwrap();
+    assert!(
+        second["Expires"].as_str().unwrap() <= first["Expires"].as_str().unwrap(),
+        "{first} {second}"
+    );
+
+    // A stream opened with the ticket ends once the ticket is revoked.
+    let mut socket = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let request = format!(
+        "GET /api/sobatch/v1/events HTTP/1.1\r\nHost: {}\r\nAuthorization: SOTicket {ticket}\r\nConnection: close\r\n\r\n",
+        app.addr
+    );
+    tokio::io::AsyncWriteExt::write_all(&mut socket, request.as_bytes())
+        .await
+        .unwrap();
+    let reader = tokio::spawn(async move {
+        let mut seen = Vec::new();
+        tokio::io::AsyncReadExt::read_to_end(&mut socket, &mut seen)
+            .await
+            .ok();
+        String::from_utf8_lossy(&seen).into_owned()
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let revoked = with_authorization(
+        &app,
+        Method::DELETE,
+        "/api/sobatch/v1/tickets/current",
+        &format!("SOTicket {ticket}"),
+    )
+    .await;
+    assert_eq!(revoked.status, 204);
+    let seen = tokio::time::timeout(Duration::from_secs(10), reader)
+        .await
+        .expect("the stream ends with its ticket")
+        .unwrap();
+    assert!(seen.starts_with("HTTP/1.1 200"), "{seen}");
+    app.shutdown().await;
+}
