@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use sobatch_wire::{Method, RawResponse};
 
-use crate::helpers::{TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, post_json, spawn_app, spawn_app_with};
 
 async fn with_authorization(app: &TestApp, method: Method, path: &str, value: &str) -> RawResponse {
     app.anonymous()
@@ -133,37 +133,25 @@ async fn administrators_issue_and_revoke_api_tokens_that_sign_in_as_their_associ
     let bearer = format!("Bearer {token}");
 
     // The token acts as ann: what it starts is hers.
-    let started = app
-        .anonymous()
-        .send(
-            Method::POST,
-            "/api/v1/BatchTask",
-            &[
-                ("Authorization", &bearer),
-                ("Content-Type", "application/json"),
-            ],
-            Some(br#"{"Name": "Echo"}"#.to_vec()),
-        )
-        .await
-        .unwrap();
+    let started = post_json(
+        &app.anonymous(),
+        "/api/v1/BatchTask",
+        ("Authorization", &bearer),
+        r#"{"Name": "Echo"}"#,
+    )
+    .await;
     assert_eq!(started.status, 200, "{}", started.text());
     let id = started.json().unwrap().as_i64().unwrap();
     assert_eq!(app.get(id as i32).await["AssociateId"], ann);
 
     // Only administrators manage tokens.
-    let as_ann = app
-        .anonymous()
-        .send(
-            Method::POST,
-            "/api/sobatch/v1/tokens",
-            &[
-                ("Authorization", &bearer),
-                ("Content-Type", "application/json"),
-            ],
-            Some(br#"{"User": "ann"}"#.to_vec()),
-        )
-        .await
-        .unwrap();
+    let as_ann = post_json(
+        &app.anonymous(),
+        "/api/sobatch/v1/tokens",
+        ("Authorization", &bearer),
+        r#"{"User": "ann"}"#,
+    )
+    .await;
     assert_eq!(as_ann.status, 403);
 
     for bad in [
@@ -272,19 +260,13 @@ async fn an_unknown_app_token_is_refused_and_one_is_required_when_configured() {
     assert_eq!(with_app_token(&app, Some(&token)).await.status, 200);
     // What the application starts carries its name in every event.
     let mut stream = app.client.events(&[], None).await.unwrap();
-    let started = app
-        .client
-        .send(
-            Method::POST,
-            "/api/v1/BatchTask",
-            &[
-                ("SO-AppToken", &token),
-                ("Content-Type", "application/json"),
-            ],
-            Some(br#"{"Name": "Echo"}"#.to_vec()),
-        )
-        .await
-        .unwrap();
+    let started = post_json(
+        &app.client,
+        "/api/v1/BatchTask",
+        ("SO-AppToken", &token),
+        r#"{"Name": "Echo"}"#,
+    )
+    .await;
     assert_eq!(started.status, 200);
     let event = tokio::time::timeout(Duration::from_secs(20), stream.next())
         .await

@@ -128,6 +128,24 @@ impl TestApp {
     }
 }
 
+/// A JSON POST with one more header (an `Authorization` or `SO-AppToken`), answered as it came.
+pub async fn post_json(
+    client: &WireClient,
+    path: &str,
+    header: (&str, &str),
+    body: &str,
+) -> sobatch_wire::RawResponse {
+    client
+        .send(
+            sobatch_wire::Method::POST,
+            path,
+            &[header, ("Content-Type", "application/json")],
+            Some(body.as_bytes().to_vec()),
+        )
+        .await
+        .unwrap()
+}
+
 pub fn test_config(dir: &std::path::Path) -> Config {
     let mut config = Config {
         listen: "127.0.0.1:0".into(),

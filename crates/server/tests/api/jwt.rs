@@ -8,7 +8,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use serde_json::{Value, json};
 use sobatch_wire::Method;
 
-use crate::helpers::{TestApp, spawn_app_with};
+use crate::helpers::{TestApp, post_json, spawn_app_with};
 
 const SECRET: &str = "a-shared-secret-of-at-least-32-bytes!";
 const RSA_PRIVATE: &str = include_str!("keys/rsa-private.pem");
@@ -89,22 +89,16 @@ async fn an_hs256_token_is_accepted_only_when_everything_about_it_is_right() {
         200
     );
     // Who it names is who calls: the task is Ann's.
-    let response = app
-        .anonymous()
-        .send(
-            Method::POST,
-            "/api/v1/BatchTask",
-            &[
-                (
-                    "Authorization",
-                    &format!("Bearer {}", hs256(&claims("ANN"), SECRET.as_bytes())),
-                ),
-                ("Content-Type", "application/json"),
-            ],
-            Some(br#"{"Name": "Echo"}"#.to_vec()),
-        )
-        .await
-        .unwrap();
+    let response = post_json(
+        &app.anonymous(),
+        "/api/v1/BatchTask",
+        (
+            "Authorization",
+            &format!("Bearer {}", hs256(&claims("ANN"), SECRET.as_bytes())),
+        ),
+        r#"{"Name": "Echo"}"#,
+    )
+    .await;
     let id = response.json().unwrap().as_i64().unwrap() as i32;
     assert_ne!(app.get(id).await["AssociateId"], 1, "not the admin's");
 
