@@ -60,6 +60,7 @@ fn no_secret_reaches_the_log_at_trace_level() {
         &[
             ("SOBATCH_LOG", "trace"),
             ("SOBATCH_AUTH__JWT__HS256_SECRET", JWT_SECRET),
+            ("SOBATCH_AUTH__JWT__AUDIENCE", "sobatch"),
         ],
     );
     let base = format!("http://{}", server.addr);
