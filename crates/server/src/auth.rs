@@ -149,13 +149,7 @@ impl Authenticator {
     }
 
     fn not_blocked(&self, name: &str, address: Option<IpAddr>) -> Result<(), ApiError> {
-        match self.throttle.blocked(Some(name), address) {
-            Some(wait) => Err(ApiError::TooManyRequests {
-                message: message(ResourceId::ErrorTooManyFailedLogins, &[]),
-                retry_after: wait.as_secs().max(1),
-            }),
-            None => Ok(()),
-        }
+        throttled(&self.throttle, Some(name), address)
     }
 
     fn remember(&self, key: &str, digest: [u8; 64], associate: &Associate) {

@@ -34,6 +34,8 @@ pub struct EventFilter {
     pub name: Option<String>,
     pub states: Vec<TaskState>,
     pub owner: Option<AssociateId>,
+    /// `lastEventId` from the query string, for clients that cannot send `Last-Event-ID`.
+    pub last_event_id: Option<String>,
 }
 
 impl EventFilter {
@@ -66,7 +68,7 @@ impl EventFilter {
                     filter.owner = Some(AssociateId(id));
                 }
                 // A client that cannot set headers may name its resume point here.
-                "lasteventid" => {}
+                "lasteventid" => filter.last_event_id = Some(value.to_string()),
                 _ => {
                     return Err(ApiError::bad_request(format!(
                         "{key:?} is not a filter of the event stream; use name, state or owner"
@@ -142,16 +144,8 @@ fn frame(event: &TaskEvent, language: &LanguageRequest) -> String {
 async fn start_position(
     state: &AppState,
     headers: &HeaderMap,
-    query: Option<&str>,
+    from_query: Option<String>,
 ) -> Result<EventPosition, ApiError> {
-    let from_query = serde_urlencoded::from_str::<Vec<(String, String)>>(query.unwrap_or(""))
-        .ok()
-        .and_then(|pairs| {
-            pairs
-                .into_iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case("lastEventId"))
-                .map(|(_, v)| v)
-        });
     let named = match headers.get("last-event-id") {
         Some(value) => Some(
             value
@@ -286,7 +280,7 @@ pub async fn event_stream(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let filter = EventFilter::parse(query.as_deref())?;
-    let position = start_position(&state, &headers, query.as_deref()).await?;
+    let position = start_position(&state, &headers, filter.last_event_id.clone()).await?;
     let owners = archive_owners(&state, &caller);
     let reader = Reader {
         state,
