@@ -66,7 +66,8 @@ pub fn format_date(t: Option<Timestamp>, style: &DateStyle) -> String {
 }
 
 /// Reads a date the way SuperOffice accepts one: `YYYY-MM-DDTHH:mm:ss`, an optional fraction of one
-/// to nine digits, then `Z`, `±HH:MM`, `±HHMM` or nothing. An unsuffixed value is wall time in `zone`.
+/// to nine digits (kept to whole 100 ns ticks), then `Z`, `±HH:MM`, `±HHMM` or nothing. An
+/// unsuffixed value is wall time in `zone`.
 ///
 /// Returns `None` for anything it cannot read, for years before 1 (which .NET cannot hold, and which
 /// the npm client produces from an empty date), and for the empty date itself. A wall time that
@@ -145,7 +146,9 @@ fn parse_wall_time(bytes: &[u8]) -> Option<(NaiveDateTime, &[u8])> {
             return None;
         }
         let fraction = digits(bytes, start, count)?;
-        nanos = fraction * 10u32.pow(9 - u32::try_from(count).ok()?);
+        // Whole ticks only, as .NET holds them: a finer part would be lost on the way out, and a
+        // value that differs from its own rendering would not read back as itself.
+        nanos = fraction * 10u32.pow(9 - u32::try_from(count).ok()?) / 100 * 100;
         at = start + count;
     }
     let date = NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)?;
@@ -325,6 +328,17 @@ mod tests {
             Some(t),
             "the npm client's millisecond form"
         );
+    }
+
+    #[test]
+    fn fractions_finer_than_a_tick_are_dropped_on_the_way_in() {
+        assert_eq!(
+            parse_date("2024-05-02T08:15:30.123456789Z", Tz::UTC),
+            Some(at("2024-05-02T08:15:30.1234567Z"))
+        );
+        // What is left is the empty date, whatever digits followed it.
+        assert_eq!(parse_date("0001-01-01 00:00:00.00000001", Tz::UTC), None);
+        assert_eq!(parse_date("0001-01-01T00:00:00.00000009Z", Tz::UTC), None);
     }
 
     #[test]
