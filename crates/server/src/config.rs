@@ -237,6 +237,15 @@ pub struct HttpSection {
     /// subfolder, `<file_dir>/<task id>/` (a relative FileName is taken from there). Default
     /// `files`, relative to the working directory.
     pub file_dir: std::path::PathBuf,
+    /// How long a client has to send a request's line and headers, counted from when the server
+    /// is ready for it: a new connection, or the end of the last response on a kept-alive one,
+    /// which is therefore closed after this long idle. Default `30s`.
+    #[serde(with = "humantime_serde_compat")]
+    pub header_read_timeout: Duration,
+    /// How long a request's whole body may take to arrive, counted from when its headers did;
+    /// past it the request is answered 408. Default `30s`.
+    #[serde(with = "humantime_serde_compat")]
+    pub body_read_timeout: Duration,
 }
 
 impl Default for Config {
@@ -298,6 +307,8 @@ impl Default for HttpSection {
             event_heartbeat: Duration::from_secs(15),
             event_poll: Duration::from_millis(250),
             file_dir: "files".into(),
+            header_read_timeout: Duration::from_secs(30),
+            body_read_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -471,6 +482,11 @@ impl Config {
         }
         if self.http.event_heartbeat.is_zero() || self.http.event_poll.is_zero() {
             problems.push("http.event_heartbeat and http.event_poll: must be more than 0s".into());
+        }
+        if self.http.header_read_timeout.is_zero() || self.http.body_read_timeout.is_zero() {
+            problems.push(
+                "http.header_read_timeout and http.body_read_timeout: must be more than 0s".into(),
+            );
         }
         if let Err(problem) = crate::jwt::JwtVerifier::from_config(&self.auth.jwt) {
             problems.push(format!("auth.jwt: {problem}"));

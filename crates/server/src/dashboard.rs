@@ -14,11 +14,13 @@ use serde::Deserialize;
 use sobatch_core::{CancellationBehaviour, Task, TaskState, Timestamp};
 use sobatch_store::query::{Column, ListedTask, Order, Predicate, TaskQuery, Test, Value};
 use sobatch_store::{TaskEvent, TaskEventKind};
+use sobatch_wire::language::ResourceId;
 
 use crate::error::ApiError;
 use crate::operation;
 use crate::session::{self, Session};
 use crate::state::AppState;
+use crate::text::message;
 
 /// The largest form the dashboard reads: its forms hold a few short fields.
 const FORM_LIMIT: usize = 64 * 1024;
@@ -393,7 +395,13 @@ struct LoginForm {
 async fn form_body<T: serde::de::DeserializeOwned>(request: Request) -> Result<T, ApiError> {
     let bytes = axum::body::to_bytes(request.into_body(), FORM_LIMIT)
         .await
-        .map_err(|_| ApiError::PayloadTooLarge("the form is too large or was cut off".into()))?;
+        .map_err(|error| {
+            if crate::serve::is_body_timeout(&error) {
+                ApiError::RequestTimeout(message(ResourceId::ErrorBodyTimeout, &[]))
+            } else {
+                ApiError::PayloadTooLarge("the form is too large or was cut off".into())
+            }
+        })?;
     serde_urlencoded::from_bytes(&bytes)
         .map_err(|e| ApiError::bad_request(format!("the form could not be read: {e}")))
 }

@@ -30,6 +30,9 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// The body did not arrive within `http.body_read_timeout`.
+    #[error("{0}")]
+    RequestTimeout(String),
     /// `Accept` names nothing the server can write.
     #[error("{0}")]
     NotAcceptable(String),
@@ -150,6 +153,10 @@ impl IntoResponse for ApiError {
             ApiError::PayloadTooLarge(message) => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 ErrorBody::new("PayloadTooLarge", message, SOURCE),
+            ),
+            ApiError::RequestTimeout(message) => (
+                StatusCode::REQUEST_TIMEOUT,
+                ErrorBody::new("RequestTimeout", message, SOURCE),
             ),
             ApiError::NotAcceptable(message) => (
                 StatusCode::NOT_ACCEPTABLE,

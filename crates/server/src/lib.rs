@@ -16,6 +16,7 @@ mod patch;
 mod respond;
 mod route;
 pub(crate) mod secret;
+mod serve;
 mod session;
 mod state;
 mod text;
@@ -163,6 +164,10 @@ impl ApplicationBuilder {
             base_path: config.base_path.trim_end_matches('/').to_string(),
             closing,
             tls,
+            read_limits: serve::ReadLimits {
+                header: config.http.header_read_timeout,
+                body: config.http.body_read_timeout,
+            },
         })
     }
 }
@@ -176,6 +181,7 @@ pub struct Application {
     base_path: String,
     closing: tokio_util::sync::CancellationToken,
     tls: Option<tokio_rustls::TlsAcceptor>,
+    read_limits: serve::ReadLimits,
 }
 
 impl Application {
@@ -214,14 +220,16 @@ impl Application {
         let app = axum::Router::new().fallback_service(tower::Layer::layer(&service, router));
         let stop = tokio_util::sync::CancellationToken::new();
         let stop_for_server = stop.clone();
+        let limits = self.read_limits;
         let server = async move {
             match self.tls {
                 Some(acceptor) => {
                     let listener = tls::TlsListener::new(self.listener, acceptor)?;
-                    serve_on(listener, app, stop_for_server).await
+                    serve::serve(listener, app, limits, stop_for_server).await;
                 }
-                None => serve_on(self.listener, app, stop_for_server).await,
+                None => serve::serve(self.listener, app, limits, stop_for_server).await,
             }
+            Ok::<(), std::io::Error>(())
         };
         let engine = self.engine;
         let closing = self.closing;
@@ -237,26 +245,6 @@ impl Application {
         info!("stopped");
         Ok(())
     }
-}
-
-/// Serves `app` on `listener` until `stop`, with each connection's peer address for throttling
-/// failed sign-ins per client.
-async fn serve_on<L>(
-    listener: L,
-    app: axum::Router,
-    stop: tokio_util::sync::CancellationToken,
-) -> std::io::Result<()>
-where
-    L: axum::serve::Listener<Addr = SocketAddr>,
-{
-    use axum::serve::ListenerExt as _;
-    // axum gives the peer address of any listener wrapped this way; the tap itself does nothing.
-    axum::serve(
-        listener.tap_io(|_| {}),
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move { stop.cancelled().await })
-    .await
 }
 
 /// Registers a `[[task]]` of the configuration (validated: kind `command` with a program, or

@@ -152,11 +152,14 @@ async fn require_worker_role(request: Request, next: middleware::Next) -> Respon
     }
 }
 
-/// Reads a request body, mapping a too-large one to 413 and other failures to 400.
+/// Reads a request body, mapping a too-large one to 413, a late one to 408 and other failures
+/// to 400.
 fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
     body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::PayloadTooLarge(message(ResourceId::ErrorPayloadTooLarge, &[]))
+        } else if crate::serve::is_body_timeout(&rejection) {
+            ApiError::RequestTimeout(message(ResourceId::ErrorBodyTimeout, &[]))
         } else {
             ApiError::bad_request(format!("the request body could not be read: {rejection}"))
         }

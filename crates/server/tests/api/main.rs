@@ -8,6 +8,7 @@ mod agents;
 mod auth;
 mod bad_input;
 mod batch_task;
+mod connections;
 mod conventions;
 mod credentials;
 mod dashboard;

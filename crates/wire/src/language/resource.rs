@@ -317,6 +317,16 @@ resources! {
         nl: "de inhoud van het verzoek is groter dan de server accepteert",
         fr: "le corps de la requête dépasse la taille acceptée par le serveur",
     }
+    /// 408 for a body that did not arrive within `http.body_read_timeout`.
+    ErrorBodyTimeout = "SR_SOBATCH_ERROR_BODY_TIMEOUT" [] {
+        en: "the request body did not arrive in time",
+        nb: "innholdet i forespørselen kom ikke fram i tide",
+        sv: "begärans innehåll kom inte fram i tid",
+        da: "anmodningens indhold nåede ikke frem i tide",
+        de: "der Inhalt der Anfrage ist nicht rechtzeitig angekommen",
+        nl: "de inhoud van het verzoek kwam niet op tijd aan",
+        fr: "le corps de la requête n'est pas arrivé à temps",
+    }
     /// 405; {0} is the method, {1} the path.
     ErrorMethodNotSupported = "SR_SOBATCH_ERROR_METHOD_NOT_SUPPORTED" [Text, Text] {
         en: "{0} is not supported on {1}",

@@ -317,6 +317,10 @@ fn the_reference_strings_are_a_stored_format() {
             "[SR_SOBATCH_ERROR_PAYLOAD_TOO_LARGE]",
         ),
         (
+            ResourceId::ErrorBodyTimeout,
+            "[SR_SOBATCH_ERROR_BODY_TIMEOUT]",
+        ),
+        (
             ResourceId::ErrorMethodNotSupported,
             "[SR_SOBATCH_ERROR_METHOD_NOT_SUPPORTED]",
         ),
