@@ -303,8 +303,11 @@ pub trait Store: Send + Sync + 'static {
         now: Timestamp,
     ) -> Result<DefinitionId, StoreError>;
 
-    /// The position of the newest event a reader can see now: reading after it gives only what
-    /// happens from here on.
+    /// Where a new reader starts: reading after it gives everything that happens from here on.
+    /// On SQLite that is all it gives. On PostgreSQL it may also give a few events that committed
+    /// just before: those of transactions younger than the oldest write transaction running
+    /// anywhere on the server, whose place in the order is not settled yet. A single position
+    /// cannot leave those out without also leaving out what the older transaction will commit.
     async fn event_head(&self) -> Result<EventPosition, StoreError>;
     /// Up to `limit` events after `after`, oldest first. Events are only returned once nothing can
     /// be inserted before them any more, so a reader that resumes from the last one it got misses

@@ -143,10 +143,17 @@ async fn reading_after_a_position_resumes_exactly_and_batches_write_one_event_ea
     store: Arc<dyn Store>,
 ) {
     let s = store.as_ref();
+    let mut earlier = Vec::new();
     for _ in 0..3 {
-        insert(s, "Echo", 1).await;
+        earlier.push(insert(s, "Echo", 1).await);
     }
-    let head = s.event_head().await.unwrap();
+    // Exactly after the last event read: where a reader resumes (Last-Event-ID).
+    let read = read_count(s, EventPosition::default(), 1000, 3).await;
+    assert_eq!(read.len(), 3);
+    let head = read[2].position;
+    // A new reader's start is no later than that, on PostgreSQL perhaps earlier (when another
+    // test's transaction is running on the same server), but never after.
+    let start = s.event_head().await.unwrap();
     let mut later = Vec::new();
     for _ in 0..4 {
         later.push(insert(s, "Echo", 1).await);
@@ -185,6 +192,17 @@ async fn reading_after_a_position_resumes_exactly_and_batches_write_one_event_ea
         .map(|e| e.task)
         .collect();
     assert_eq!(created, later, "only what came after the head");
+    let from_start: Vec<TaskId> = read_count(s, start, 1000, whole.len())
+        .await
+        .iter()
+        .filter(|e| e.kind == TaskEventKind::Created)
+        .map(|e| e.task)
+        .collect();
+    assert!(
+        from_start.ends_with(&later)
+            && earlier.ends_with(&from_start[..from_start.len() - later.len()]),
+        "a new reader misses nothing later, and what more it gets is the latest of before: {from_start:?}"
+    );
     let count = |kind, state| {
         whole
             .iter()
