@@ -233,9 +233,10 @@ fn the_tasks_of_a_killed_node_are_rescued_and_finished_by_the_others() {
         }
     }
     eprintln!("the victim had claimed {claimed_by_victim:?}");
+    let workers = sobatch_server::Config::default().engine.workers;
     assert!(
-        claimed_by_victim.len() <= 8,
-        "no more than the victim's 8 workers (the default)"
+        claimed_by_victim.len() <= workers,
+        "no more than the victim's {workers} workers"
     );
 }
 

@@ -14,13 +14,11 @@ use serde::Deserialize;
 use sobatch_core::{CancellationBehaviour, Task, TaskState, Timestamp};
 use sobatch_store::query::{Column, ListedTask, Order, Predicate, TaskQuery, Test, Value};
 use sobatch_store::{TaskEvent, TaskEventKind};
-use sobatch_wire::language::ResourceId;
 
 use crate::error::ApiError;
 use crate::operation;
 use crate::session::{self, Session};
 use crate::state::AppState;
-use crate::text::message;
 
 /// The largest form the dashboard reads: its forms hold a few short fields.
 const FORM_LIMIT: usize = 64 * 1024;
@@ -397,7 +395,7 @@ async fn form_body<T: serde::de::DeserializeOwned>(request: Request) -> Result<T
         .await
         .map_err(|error| {
             if crate::serve::is_body_timeout(&error) {
-                ApiError::RequestTimeout(message(ResourceId::ErrorBodyTimeout, &[]))
+                ApiError::body_timeout()
             } else {
                 ApiError::PayloadTooLarge("the form is too large or was cut off".into())
             }

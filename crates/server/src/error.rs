@@ -76,6 +76,11 @@ impl ApiError {
         ))
     }
 
+    /// 408: the body did not arrive within `http.body_read_timeout`.
+    pub fn body_timeout() -> Self {
+        ApiError::RequestTimeout(message(ResourceId::ErrorBodyTimeout, &[]))
+    }
+
     pub fn task_not_found(id: impl std::fmt::Display) -> Self {
         ApiError::NotFound(message(ResourceId::ErrorTaskNotFound, &[&id.to_string()]))
     }

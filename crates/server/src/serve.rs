@@ -61,7 +61,7 @@ pub(crate) async fn serve<L>(
 fn prepare(
     mut request: hyper::Request<Incoming>,
     peer: SocketAddr,
-    body_limit: Duration,
+    body_deadline: Duration,
 ) -> axum::extract::Request {
     request.extensions_mut().insert(ConnectInfo(peer));
     request.map(|body| {
@@ -69,7 +69,7 @@ fn prepare(
             // Most requests have none; they need no timer.
             axum::body::Body::new(body)
         } else {
-            axum::body::Body::new(DeadlineBody::new(body_limit, body))
+            axum::body::Body::new(DeadlineBody::new(body_deadline, body))
         }
     })
 }

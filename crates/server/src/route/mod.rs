@@ -159,7 +159,7 @@ fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::PayloadTooLarge(message(ResourceId::ErrorPayloadTooLarge, &[]))
         } else if crate::serve::is_body_timeout(&rejection) {
-            ApiError::RequestTimeout(message(ResourceId::ErrorBodyTimeout, &[]))
+            ApiError::body_timeout()
         } else {
             ApiError::bad_request(format!("the request body could not be read: {rejection}"))
         }

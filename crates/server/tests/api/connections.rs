@@ -3,11 +3,10 @@
 
 use std::time::Duration;
 
-use base64::Engine as _;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::helpers::{ADMIN_PASSWORD, TestApp, spawn_app_with};
+use crate::helpers::{TestApp, admin_basic_credentials, spawn_app_with};
 
 /// Far above the limits the tests set, so that only a server that never closes fails.
 const PATIENCE: Duration = Duration::from_secs(20);
@@ -34,8 +33,7 @@ async fn read_to_close(stream: &mut TcpStream) -> String {
 }
 
 fn post_head(content_length: usize) -> String {
-    let credentials =
-        base64::engine::general_purpose::STANDARD.encode(format!("admin:{ADMIN_PASSWORD}"));
+    let credentials = admin_basic_credentials();
     format!(
         "POST /api/v1/BatchTask HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic {credentials}\r\n\
          Content-Type: application/json\r\nAccept: application/json\r\nContent-Length: {content_length}\r\n\r\n"

@@ -9,7 +9,7 @@ use sobatch_wire::sse::SseEvent;
 use sobatch_wire::{EventStream, WireClient};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::helpers::{ADMIN_PASSWORD, TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{ADMIN_PASSWORD, TestApp, admin_basic_credentials, spawn_app, spawn_app_with};
 
 /// The next task event's data, within 20 s.
 async fn next(stream: &mut EventStream) -> (String, Value) {
@@ -225,13 +225,7 @@ async fn idle_streams_send_heartbeat_comments_and_shutdown_ends_them() {
         config.http.event_heartbeat = Duration::from_millis(100);
     })
     .await;
-    let basic = format!(
-        "Authorization: Basic {}\r\n",
-        base64::Engine::encode(
-            &base64::engine::general_purpose::STANDARD,
-            format!("admin:{ADMIN_PASSWORD}")
-        )
-    );
+    let basic = format!("Authorization: Basic {}\r\n", admin_basic_credentials());
     let text = raw_get(
         &app,
         "/api/sobatch/v1/events",

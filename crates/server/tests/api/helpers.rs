@@ -11,6 +11,14 @@ use tokio::sync::oneshot;
 
 pub const ADMIN_PASSWORD: &str = "admin-test-password";
 
+/// The admin's `Authorization: Basic` credentials, for tests that write requests by hand.
+pub fn admin_basic_credentials() -> String {
+    base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        format!("admin:{ADMIN_PASSWORD}"),
+    )
+}
+
 pub struct TestApp {
     pub addr: std::net::SocketAddr,
     pub db_url: String,

@@ -11,7 +11,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_rustls::TlsConnector;
 use tokio_rustls::rustls::{ClientConfig, RootCertStore};
 
-use crate::helpers::{ADMIN_PASSWORD, TestApp, spawn_app_with};
+use crate::helpers::{ADMIN_PASSWORD, TestApp, admin_basic_credentials, spawn_app_with};
 
 fn fixture(name: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -79,10 +79,7 @@ async fn https_answers_a_trusting_client_and_shrugs_off_plain_http() {
     let _silent = tokio::net::TcpStream::connect(app.addr).await.unwrap();
 
     // The API works, and a dashboard sign-in's cookies are Secure.
-    let credentials = base64::Engine::encode(
-        &base64::engine::general_purpose::STANDARD,
-        format!("admin:{ADMIN_PASSWORD}"),
-    );
+    let credentials = admin_basic_credentials();
     let answer = https(
         &app,
         &format!(
